@@ -17,5 +17,7 @@ setuptools.setup(
     install_requires=_split('requirements'), extras_require={'dev': _split('dev_requirements')},
     python_requires='>=' + c['min_python'], zip_safe=False,
     entry_points={'console_scripts': _split('console_scripts'), 'nbdev': [f"{c['lib_path']}={c['lib_path']}._modidx:d"]},
-    keywords=c['keywords'],
+    keywords=c['keywords'].split(), project_urls={'Source': c['git_url']},
+    classifiers=['Programming Language :: Python :: 3', 'License :: OSI Approved :: Apache Software License',
+                 'Intended Audience :: Science/Research', 'Topic :: Scientific/Engineering :: Atmospheric Science'],
 )
