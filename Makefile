@@ -26,6 +26,7 @@ demo: $(STAMP)
 	$(VENV)/bin/atmodist run --preset demo --out $(RUN)
 	@echo "== report: $(RUN)/report.md ($(RUN)/report.html)"
 
+test: export OMP_NUM_THREADS = 1
 test: $(STAMP)
 	@echo "== nbdev_test: every notebook in nbs/ (flags '$(shell sed -n 's/^tst_flags *= *//p' settings.ini)' skipped)"
 	$(VENV)/bin/nbdev_test --n_workers 2 --timing

@@ -13,8 +13,8 @@ import numpy as np, torch
 # %% auto #0
 __all__ = ['AtmoError', 'require', 'get_device', 'seed_everything', 'config_from_dict', 'config_to_dict', 'config_hash',
            'config_override', 'atomic_write', 'write_json', 'read_json', 'fault_point', 'save_checkpoint',
-           'load_checkpoint', 'rng_state', 'set_rng_state', 'RunDir', 'read_jsonl', 'progress', 'package_path',
-           'project_root']
+           'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'RunDir', 'read_jsonl', 'progress',
+           'package_path', 'project_root']
 
 # %% ../nbs/00_core.ipynb #c4958e42
 class AtmoError(Exception):
@@ -202,9 +202,10 @@ def save_checkpoint(stem: str | Path, # path without suffix: writes stem.safeten
     from safetensors.torch import save
     stem = Path(stem); tensors = {}
     tree = _flatten(state, '', tensors)
-    with atomic_write(stem.with_suffix('.safetensors'), 'wb') as f: f.write(save(tensors))
+    blob = save(tensors)
+    with atomic_write(stem.with_suffix('.safetensors'), 'wb') as f: f.write(blob)
     fault_point('checkpoint')   # tests: killed between the tensors and the marker
-    write_json(stem.with_suffix('.json'), {'meta': meta or {}, 'tree': tree})
+    write_json(stem.with_suffix('.json'), {'meta': meta or {}, 'tree': tree, 'sha256': hashlib.sha256(blob).hexdigest()})
     return stem.with_suffix('.json')
 
 # %% ../nbs/00_core.ipynb #26a424c0
@@ -218,7 +219,10 @@ def load_checkpoint(stem: str | Path, # path without suffix (or with .json / .sa
     require(js.exists() and st.exists(), f"checkpoint {stem} is missing (need {st.name} and {js.name}); check the run folder or retrain")
     info = read_json(js, 'checkpoint metadata')
     require(isinstance(info, dict) and 'tree' in info, f"checkpoint metadata {js} is not an atmodist checkpoint; retrain or point to the right run")
-    try: tensors = load(st.read_bytes())
+    blob = st.read_bytes()
+    if 'sha256' in info and hashlib.sha256(blob).hexdigest() != info['sha256']:
+        raise AtmoError(f"checkpoint {st} is truncated or does not belong to {js.name} (a write was interrupted); delete both and resume from an earlier checkpoint")
+    try: tensors = load(blob)
     except Exception: raise AtmoError(f"checkpoint {st} is truncated or corrupt; delete it and resume from an earlier checkpoint") from None
     meta = info.get('meta', {})
     if expect_hash is not None:
@@ -226,7 +230,19 @@ def load_checkpoint(stem: str | Path, # path without suffix (or with .json / .sa
     try: return _unflatten(info['tree'], tensors), meta
     except KeyError: raise AtmoError(f"checkpoint {stem} does not match its metadata; delete it and retrain") from None
 
-# %% ../nbs/00_core.ipynb #b9a7aa05
+# %% ../nbs/00_core.ipynb #8590ac63
+def load_optimizer_state(opt: torch.optim.Optimizer, # the optimizer, built over the (possibly channels-last, CUDA) parameters
+                         state: dict,                # its state dict, as loaded from a checkpoint
+                        ) -> None:
+    "Load `state` into `opt`, giving each per-parameter tensor its parameter's device and memory layout (fused optimizers require them equal)."
+    opt.load_state_dict(state)
+    for group in opt.param_groups:
+        for p in group['params']:
+            st = opt.state.get(p, {})
+            for k, v in st.items():
+                if isinstance(v, torch.Tensor) and v.shape == p.shape: st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
+
+# %% ../nbs/00_core.ipynb #876fb622
 def rng_state(*gens: torch.Generator) -> dict:
     "The python, numpy, torch (and CUDA) global RNG states plus those of `gens`, as a checkpointable dict."
     st = {'python': json.dumps(random.getstate()), 'numpy': json.dumps([x.tolist() if isinstance(x, np.ndarray) else x for x in np.random.get_state()]),
@@ -242,7 +258,7 @@ def set_rng_state(st: dict, *gens: torch.Generator) -> None:
     for g, s in zip(gens, st['gens']): g.set_state(s)
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(list(st['cuda']))
 
-# %% ../nbs/00_core.ipynb #7614cbd4
+# %% ../nbs/00_core.ipynb #ef6c06c4
 class RunDir:
     "A run folder holding `config.json`, per-stage completion markers, metrics and plots."
     def __init__(self, path: str | Path,  # the folder (created if missing)
@@ -281,7 +297,7 @@ class RunDir:
         with open(p, 'a', encoding='utf-8') as f: f.write(json.dumps(row, default=float) + '\n')
     def __repr__(self): return f'RunDir({self.path.name})'
 
-# %% ../nbs/00_core.ipynb #7638719d
+# %% ../nbs/00_core.ipynb #7e81c416
 def read_jsonl(path: str | Path) -> list[dict]:
     "Rows of a JSON-lines file, skipping a torn last line (a killed writer)."
     rows = []
@@ -290,14 +306,14 @@ def read_jsonl(path: str | Path) -> list[dict]:
         except json.JSONDecodeError: pass
     return rows
 
-# %% ../nbs/00_core.ipynb #6de08adf
+# %% ../nbs/00_core.ipynb #28dbee9f
 def progress(iterable=None, total: int | None = None, desc: str = '', **kw):
     "A tqdm progress bar on stderr; silent when `ATMODIST_PROGRESS=0` (or `disable=True`)."
     from tqdm.auto import tqdm
     off = kw.pop('disable', False) or os.environ.get('ATMODIST_PROGRESS', '1') == '0'
     return tqdm(iterable, total=total, desc=desc, disable=off, dynamic_ncols=True, mininterval=1.0, leave=False, file=sys.stderr, **kw)
 
-# %% ../nbs/00_core.ipynb #073feed4
+# %% ../nbs/00_core.ipynb #cbda35db
 def package_path(*parts: str) -> Path:
     "A path inside the installed package (e.g. its shipped data)."
     return Path(__file__).parent.joinpath(*parts)

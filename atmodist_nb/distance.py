@@ -83,7 +83,11 @@ class AtmoDistLoss(nn.Module):
         return self.alpha * (fx - fy).pow(2).flatten(1).mean(1)
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        "Mean distance over the batch (a scalar)."
+        "Mean distance over the batch (a scalar); gradients flow to `pred` only (the target's features need none)."
+        if not target.requires_grad:
+            fp = self.encoder.taps(pred, upto=self.tap)[self.tap].float()
+            with torch.no_grad(): ft = self.encoder.taps(target, upto=self.tap)[self.tap].float()
+            return self.alpha * (fp - ft).pow(2).mean()
         return self.distance(pred, target).mean()
 
     @classmethod

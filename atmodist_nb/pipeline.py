@@ -88,7 +88,7 @@ def _presets() -> dict[str, RunConfig]:
     smoke = RunConfig(
         name='smoke', description='tiny end-to-end run for tests: the whole pipeline in about a minute on 2 CPU cores',
         swe=SWE_PRESETS['smoke'],
-        pretext=PretextConfig(model=AtmoDistConfig(widths=(4, 8, 8), blocks=1, patch=16, n_classes=4, head_width=8),
+        pretext=PretextConfig(model=AtmoDistConfig(widths=(4, 8), blocks=1, patch=16, n_classes=4, head_width=8),
                               batch=8, optimizer='adam', lr=3e-3, weight_decay=0., warmup_steps=0, steps=20,
                               eval_every=10, eval_batches=2, log_every=5, checkpoint_every=10),
         distance=DistanceConfig(batch=16, calib_batches=2, eval_batches=2, top_batches=2),
@@ -101,25 +101,26 @@ def _presets() -> dict[str, RunConfig]:
     demo = RunConfig(
         name='demo', description='the 2-core CPU demo on the embedded shallow-water default (what `make demo` runs, <= 15 min)',
         swe=SWE_PRESETS['demo'],
-        pretext=PretextConfig(model=AtmoDistConfig(widths=(16, 32, 32, 64), blocks=1, patch=32, n_classes=23, head_width=32),
-                              batch=32, optimizer='adam', lr=2e-3, weight_decay=0., warmup_steps=20, plateau_patience=3,
-                              steps=800, eval_every=100, eval_batches=8, log_every=20, checkpoint_every=100, min_lr=1e-5),
-        distance=DistanceConfig(batch=64, calib_batches=8, eval_batches=8, top_batches=16),
-        superres=SRConfig(generator=GeneratorConfig(width=32, blocks=4), discriminator=DiscriminatorConfig(dense=256),
-                          patch=32, batch=16, pretrain_steps=300, gan_steps=300, lr_drop=225,
-                          checkpoint_every=100, log_every=20, eval_every=100, eval_batches=2),
-        evaluation=EvalConfig(n_times=24, batch=4),
-        transfer=TransferConfig(patch=32, n_tracks=(10, 30, 100, 0), seeds=(0, 1), steps=150, batch=32, max_test_samples=1000))
+        pretext=PretextConfig(model=AtmoDistConfig(widths=(16, 32), blocks=1, patch=32, n_classes=23, head_width=32),
+                              batch=64, optimizer='adam', lr=2e-3, weight_decay=0., warmup_steps=100, plateau_patience=3,
+                              steps=5000, eval_every=500, eval_batches=8, log_every=100, checkpoint_every=500, min_lr=1e-5),
+        distance=DistanceConfig(batch=64, calib_batches=16, eval_batches=32, top_batches=32),
+        superres=SRConfig(generator=GeneratorConfig(width=32, blocks=2, kernel_in=5, kernel_out=5),
+                          discriminator=DiscriminatorConfig(widths=(16, 16, 32, 32, 64, 64, 128, 128), dense=128),
+                          patch=32, batch=16, pretrain_steps=1000, gan_steps=1500, lr_drop=1125, balance=False,
+                          checkpoint_every=250, log_every=50, eval_every=250, eval_batches=2),
+        evaluation=EvalConfig(n_times=48, batch=4),
+        transfer=TransferConfig(patch=32, n_tracks=(10, 30, 100, 0), seeds=(0, 1), steps=200, batch=32, max_test_samples=1000))
     gpu = RunConfig(
         name='gpu', description='the embedded default at a larger grid with the paper\'s patch sizes, for one H100/H200',
         data=DataConfig(device='cuda'), swe=SWE_PRESETS['gpu'],
-        pretext=PretextConfig(batch=512, steps=20_000, warmup_steps=500, eval_every=1000, checkpoint_every=1000, compile=True),
+        pretext=PretextConfig(batch=1024, steps=20_000, warmup_steps=500, eval_every=1000, checkpoint_every=1000, compile=True),
         distance=DistanceConfig(batch=128, calib_batches=32, eval_batches=32, top_batches=64),
         superres=SRConfig(batch=64, pretrain_steps=5000, gan_steps=10_000, lr_drop=7500, compile=True),
         evaluation=EvalConfig(n_times=64, batch=8),
         transfer=TransferConfig(patch=160, steps=1000, batch=64))
     era5 = dict(pretext=PretextConfig(compile=True), distance=DistanceConfig(batch=128, calib_batches=64, eval_batches=64, top_batches=128),
-                superres=SRConfig(compile=True), evaluation=EvalConfig(n_times=128, batch=8), transfer=TransferConfig(patch=160, steps=2000, batch=64))
+                superres=SRConfig(compile=True), evaluation=EvalConfig(n_times=128, batch=8), transfer=TransferConfig(patch=160, steps=2000, batch=64, tracks='hurdat2'))
     arco = RunConfig(name='era5-arco', description='the paper: ARCO-ERA5 model level 120, 3-hourly, 1979-1998 train / 2000-2005 eval (GPU + network)',
                      data=DataConfig(source='era5_arco', level=120, time=('1979-01-01', '2005-12-31'), step='3h', check_finite=False, device='cuda'), **era5)
     wb2 = RunConfig(name='era5-wb2', description='WeatherBench2 ERA5 vorticity/divergence at 850 hPa, 6-hourly (GPU + network)',
@@ -377,14 +378,14 @@ def stage_sr_eval(ctx: Context) -> dict:
 
 # %% ../nbs/50_pipeline.ipynb #0b87c9b9
 def stage_transfer(ctx: Context) -> dict:
-    "Few-label transfer: track vortices in the vorticity, then learning curves with and without the pretrained encoder."
-    from atmodist_nb.transfer import track_vortices, run_transfer
+    "Few-label transfer: vortex tracks (the tracker's, or HURDAT2's), then learning curves with and without the pretrained encoder."
+    from atmodist_nb.transfer import tracks_for, run_transfer
     from atmodist_nb.train.pretext import load_pretext
     from atmodist_nb.models.atmodist import AtmoDist
     model, pcfg = load_pretext(ctx.need('pretext'), 'cpu')
-    tracks = track_vortices(ctx.ds['vo'].load())
-    write_json(ctx.run.path / 'transfer_tracks.json', {'n_tracks': int(tracks.storm_id.nunique()), 'n_fixes': int(len(tracks))})
-    res = run_transfer(ctx.cfg.transfer, ctx.fields, ctx.lats, ctx.lons, ctx.ds.time.values, tracks, ctx.run.path,
+    cfg = dataclasses.replace(ctx.cfg.transfer, patch=pcfg.model.patch)   # the encoder was trained on this patch size
+    tracks = tracks_for(ctx.ds, cfg.tracks)
+    res = run_transfer(cfg, ctx.fields, ctx.lats, ctx.lons, ctx.ds.time.values, tracks, ctx.run.path,
                        encoder_factory=lambda: AtmoDist(pcfg.model).encoder, pretrained_state=model.encoder.state_dict(),
                        device=ctx.device, progress=ctx.progress)
     return {'n_tracks': res['n_tracks_pool'] + res['n_tracks_test'], 'n_samples': res['n_samples']}

@@ -47,6 +47,7 @@ def main(argv=None):
     ap.add_argument('--steps', type=int, default=None, help="timed steps per loop (default: 50 on CUDA, 10 on CPU)")
     ap.add_argument('--warmup', type=int, default=None, help="untimed steps first (default: 10 on CUDA (compile), 2 on CPU)")
     ap.add_argument('--compile', action='store_true', help="torch.compile the project model")
+    ap.add_argument('--compile-mode', default='default', help="torch.compile mode, e.g. max-autotune-no-cudagraphs")
     ap.add_argument('--no-amp', action='store_true', help="project step without bf16 autocast")
     ap.add_argument('--no-channels-last', action='store_true', help="project step without channels-last")
     ap.add_argument('--nlat', type=int, default=None, help="synthetic window latitudes (default: 256 on CUDA, 64 on CPU)")
@@ -65,7 +66,7 @@ def main(argv=None):
     if cuda: torch.backends.cudnn.benchmark = True
 
     mcfg = AtmoDistConfig(patch=patch, n_classes=a.n_classes)
-    cfg = PretextConfig(model=mcfg, batch=batch, amp=not a.no_amp, channels_last=not a.no_channels_last, compile=a.compile)
+    cfg = PretextConfig(model=mcfg, batch=batch, amp=not a.no_amp, channels_last=not a.no_channels_last, compile=a.compile, compile_mode=a.compile_mode)
 
     # --- project step: device-resident sampler + train_step (as in train_pretext)
     fields, lats = toy_fields(T, nlat, nlon, device=dev)
@@ -75,7 +76,7 @@ def main(argv=None):
     model = AtmoDist(mcfg).to(dev)
     if cuda and cfg.channels_last: model = model.to(memory_format=torch.channels_last)
     opt, warm, _ = make_optimizer(cfg, model)
-    net = torch.compile(model) if cfg.compile else model
+    net = torch.compile(model, mode=cfg.compile_mode) if cfg.compile else model
     def project():
         x1, x2, y = sampler.sample(batch)
         train_step(net, model, opt, warm, x1, x2, y, cfg=cfg)
@@ -98,7 +99,7 @@ def main(argv=None):
         'device': torch.cuda.get_device_name(dev) if cuda else f'cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)',
         'torch': torch.__version__, 'patch': patch, 'n_classes': a.n_classes, 'steps': steps, 'warmup': warmup,
         'window': [T, 2, nlat, nlon],
-        'project': {'batch': batch, 'amp_bf16': cfg.amp and cuda, 'channels_last': cfg.channels_last and cuda, 'compile': cfg.compile,
+        'project': {'batch': batch, 'amp_bf16': cfg.amp and cuda, 'channels_last': cfg.channels_last and cuda, 'compile': cfg.compile and cfg.compile_mode,
                     'pairs_per_s': batch / t_proj, 'ms_per_step': 1e3 * t_proj, 'cpu_ms_per_step': 1e3 * c_proj},
         'sampler_only': {'batch': batch, 'pairs_per_s': batch / t_samp},
         'baseline_fp32_eager': {'batch': bbatch, 'pairs_per_s': bbatch / t_base, 'ms_per_step': 1e3 * t_base, 'cpu_ms_per_step': 1e3 * c_base},

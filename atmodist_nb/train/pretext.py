@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
 from ..core import (AtmoError, require, get_device, seed_everything, config_to_dict, config_from_dict, config_hash,
                               write_json, read_json, read_jsonl, atomic_write, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
-                              RunDir, progress)
+                              RunDir, progress, load_optimizer_state)
 from ..models.atmodist import AtmoDist, AtmoDistConfig
 from ..data.pairs import PairSampler
 
@@ -45,6 +45,7 @@ class PretextConfig:
     amp: bool = True                # bf16 autocast (CUDA only)
     channels_last: bool = True      # channels-last memory layout (CUDA only)
     compile: bool = False           # torch.compile the model
+    compile_mode: str = 'default'   # torch.compile mode ('default', 'max-autotune-no-cudagraphs', ...)
 
     def __post_init__(self):
         require(self.optimizer in ('sgd', 'adam'), f"optimizer {self.optimizer!r} is not known; use 'sgd' or 'adam'")
@@ -225,7 +226,7 @@ def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, m
     ckpts = _checkpoints(run)
     if ckpts:   # resume from the newest complete checkpoint
         state, meta = load_checkpoint(ckpts[-1][1], expect_hash=chash)
-        model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer'])
+        model.load_state_dict(state['model']); load_optimizer_state(opt, state['optimizer'])
         if warm is not None: warm.load_state_dict(state['warmup'])
         plateau.load_state_dict(state['plateau'])
         gens = state['gens']
@@ -238,7 +239,7 @@ def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, m
     if cuda: torch.backends.cudnn.benchmark = True
     net = model
     if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if cuda else None)
-    if cfg.compile: net = torch.compile(net)
+    if cfg.compile: net = torch.compile(net, mode=cfg.compile_mode)
 
     def checkpoint():
         gens = _gather_gen_states(gen, world, device)
