@@ -115,12 +115,15 @@ def config_override(cfg,                   # a dataclass config
             node = node[p]
         last = parts[-1]
         require(last in node, f"unknown config key {key!r}; known keys: {', '.join(node)}")
-        if isinstance(val, str) and (val.startswith('[') or (isinstance(node[last], list))):
-            val = json.loads(val) if val.startswith('[') else [x for x in val.split(',') if x]
+        if isinstance(val, str) and (val.startswith(('[', '{')) or isinstance(node[last], list)):
+            try: val = json.loads(val) if val.startswith(('[', '{')) else [x for x in val.split(',') if x]
+            except json.JSONDecodeError as e: raise AtmoError(f"config key {key!r}: {val!r} is not valid JSON ({e.msg}); quote it like '{{\"path\": \"era5/*.nc\"}}'") from None
         node[last] = val
     return config_from_dict(type(cfg), d)
 
 # %% ../nbs/00_core.ipynb #e1010f57
+_UMASK = os.umask(0o022); os.umask(_UMASK)   # the process umask, read once
+
 @contextmanager
 def atomic_write(path: str | Path, # final file name
                  mode: str = 'w',  # 'w' for text, 'wb' for bytes
@@ -133,6 +136,7 @@ def atomic_write(path: str | Path, # final file name
         with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
             yield f
             f.flush(); os.fsync(f.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)   # mkstemp makes 0600; give the file the permissions open() would
         os.replace(tmp, path)
     except BaseException as e:
         try: os.unlink(tmp)

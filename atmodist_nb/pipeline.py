@@ -18,11 +18,11 @@ from .train.superres import SRConfig
 from .transfer import TransferConfig
 
 # %% auto #0
-__all__ = ['STAGES', 'PRETEXT_STAGES', 'PRESETS', 'STAGE_FNS', 'DataConfig', 'DistanceConfig', 'EvalConfig', 'superres_stages',
-           'RunConfig', 'list_presets', 'resolve_key', 'resolve_config', 'data_root', 'Context', 'open_data',
-           'check_run', 'stage_data', 'stage_norm', 'stage_pretext', 'stage_pretext_eval', 'stage_sr_pretrain',
-           'stage_sr_mse', 'stage_sr_atmodist', 'eval_times', 'stage_sr_eval', 'stage_transfer', 'stage_report',
-           'run_pipeline', 'evaluate_run']
+__all__ = ['STAGES', 'PRETEXT_STAGES', 'PRESETS', 'DDP_STAGES', 'STAGE_FNS', 'DataConfig', 'DistanceConfig', 'EvalConfig',
+           'superres_stages', 'RunConfig', 'list_presets', 'resolve_key', 'resolve_config', 'data_root', 'Context',
+           'open_data', 'check_run', 'stage_data', 'stage_norm', 'stage_pretext', 'stage_pretext_eval',
+           'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist', 'eval_times', 'stage_sr_eval', 'stage_transfer',
+           'stage_report', 'run_pipeline', 'evaluate_run']
 
 # %% ../nbs/50_pipeline.ipynb #9002449f
 @dataclass(frozen=True)
@@ -232,7 +232,7 @@ class Context:
 
     def generator(self, offset: int) -> torch.Generator:
         "A generator for one stage, on the device, seeded from the run seed."
-        return torch.Generator(device=self.device).manual_seed(self.cfg.seed * 1000 + offset)
+        return torch.Generator(device=self.device).manual_seed(self.cfg.seed * 1000 + offset + 100_000 * int(os.environ.get('RANK', 0)))
 
 # %% ../nbs/50_pipeline.ipynb #45e4de0e
 def open_data(cfg: RunConfig, run_path: Path | None = None):
@@ -396,6 +396,8 @@ def stage_report(ctx: Context) -> dict:
     from atmodist_nb.report import write_report
     return write_report(ctx.run.path, ctx.upstream.path if ctx.upstream is not None else None)
 
+DDP_STAGES = ('pretext', 'sr_pretrain', 'sr_mse', 'sr_atmodist')   # stages every torchrun process joins (DistributedDataParallel)
+
 STAGE_FNS = {'data': stage_data, 'norm': stage_norm, 'pretext': stage_pretext, 'pretext_eval': stage_pretext_eval,
              'sr_pretrain': stage_sr_pretrain, 'sr_mse': stage_sr_mse, 'sr_atmodist': stage_sr_atmodist,
              'sr_eval': stage_sr_eval, 'transfer': stage_transfer, 'report': stage_report}
@@ -427,18 +429,32 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
     run = RunDir(out, cfg)
     ctx, summary = Context(cfg, run, up, dev, progress), {}
     ctx._ds = ds
+    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # under torchrun
+    pg = False
+    if world > 1:   # one process group for the whole run (gloo on CPU, nccl on CUDA, each rank on its own GPU)
+        from atmodist_nb.train.pretext import _dist_setup
+        rank, world, dev, pg = _dist_setup(dev); ctx.device = dev
     try:
         for st in stages:
             if run.done(st): summary[st] = {**run.stage_info(st), 'skipped': True}; print(f'atmodist: {st}: done already, skipped'); continue
+            if rank > 0 and st not in DDP_STAGES:   # rank 0 alone runs this stage; the others wait for its marker
+                while not run.done(st): time.sleep(1)
+                continue
             print(f'atmodist: {st} ...', flush=True)
             t0 = time.perf_counter(); seed_everything(cfg.seed)
             info = STAGE_FNS[st](ctx) or {}
             info = {**info, 'seconds': round(time.perf_counter() - t0, 2), 'device': str(dev)}
-            run.mark_done(st, info); summary[st] = info
+            if rank == 0: run.mark_done(st, info); summary[st] = info
+            if world > 1:                           # a DDP stage: every rank waits for rank 0's marker
+                import torch.distributed as dist; dist.barrier()
+            if rank > 0: continue
             print(f"atmodist: {st}: done in {info['seconds']:.1f} s", flush=True)
     except AtmoError:
-        if fresh and not any((out / '.done').glob('*.json')): shutil.rmtree(out, ignore_errors=True)   # nothing half-made left behind
+        if fresh and rank == 0 and not any((out / '.done').glob('*.json')): shutil.rmtree(out, ignore_errors=True)   # nothing half-made left behind
         raise
+    finally:
+        if pg:
+            import torch.distributed as dist; dist.destroy_process_group()
     return summary
 
 # %% ../nbs/50_pipeline.ipynb #8fd60002

@@ -34,3 +34,17 @@ def test_ddp_two_processes(tmp_path):
     assert meta['world_size'] == 2 and meta['step'] == 6
     g0, g1 = state['gens']
     assert not torch.equal(g0, g1)          # the two ranks drew different pairs (seed + rank)
+
+
+def test_pipeline_pretrain_under_torchrun(tmp_path):
+    "`torchrun --nproc_per_node=2 atmodist pretrain --preset smoke`: rank 0 makes the data, both ranks train, the run completes."
+    env = {**os.environ, 'ATMODIST_PROGRESS': '0', 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg', 'ATMODIST_DATA': str(tmp_path / 'data')}
+    atmodist = Path(sys.executable).parent / 'atmodist'
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(atmodist), 'pretrain',
+           '--preset', 'smoke', '--out', str(tmp_path / 'run'), '--device', 'cpu']
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
+    from atmodist_nb.core import load_checkpoint
+    for st in ('data', 'norm', 'pretext', 'pretext_eval'): assert (tmp_path / 'run' / '.done' / f'{st}.json').exists(), st
+    _, meta = load_checkpoint(tmp_path / 'run' / 'pretext' / 'ckpt-000020')
+    assert meta['world_size'] == 2

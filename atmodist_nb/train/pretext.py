@@ -233,9 +233,9 @@ def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, m
         if len(gens) == world: set_rng_state(state['rng'], gen); gen.set_state(gens[rank])
         else: gen.manual_seed(cfg.seed + rank + 1000 * int(meta['step']))   # another world size: fresh, distinct streams
         step = int(meta['step'])
-        if rank == 0 and (run / 'metrics.jsonl').exists():   # drop rows logged after that checkpoint by a killed run
-            rows = [r for r in read_jsonl(run / 'metrics.jsonl') if r['step'] <= step]
-            with atomic_write(run / 'metrics.jsonl') as fh: fh.writelines(json.dumps(r) + '\n' for r in rows)
+    if rank == 0 and (run / 'metrics.jsonl').exists():   # drop rows a killed run logged after the checkpoint we resume from (all, if none)
+        rows = [r for r in read_jsonl(run / 'metrics.jsonl') if r['step'] <= step]
+        with atomic_write(run / 'metrics.jsonl') as fh: fh.writelines(json.dumps(r) + '\n' for r in rows)
     if cuda: torch.backends.cudnn.benchmark = True
     net = model
     if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if cuda else None)
