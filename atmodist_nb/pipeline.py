@@ -445,7 +445,7 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
             info = STAGE_FNS[st](ctx) or {}
             info = {**info, 'seconds': round(time.perf_counter() - t0, 2), 'device': str(dev)}
             if rank == 0: run.mark_done(st, info); summary[st] = info
-            if world > 1:                           # a DDP stage: every rank waits for rank 0's marker
+            if world > 1 and st in DDP_STAGES:      # a DDP stage: every rank waits for rank 0's marker
                 import torch.distributed as dist; dist.barrier()
             if rank > 0: continue
             print(f"atmodist: {st}: done in {info['seconds']:.1f} s", flush=True)
