@@ -51,7 +51,7 @@ def build_parser() -> ArgParser:
                   "Config keys can be overridden with --key value (e.g. --pretext.steps 200).")
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', parser_class=ArgParser)
     s = sub.add_parser('synth', help='generate the embedded shallow-water dataset (resumable zarr store)')
-    s.add_argument('--out', required=True, help='the zarr store to write')
+    s.add_argument('--out', help="the zarr store to write (default: data/swe_default.zarr, the catalog's `swe_default`)")
     s.add_argument('--preset', default='demo', help='a dataset size: ci, smoke, demo or gpu (default demo)')
     for k, t in [('nlat', int), ('nlon', int), ('days', float), ('seed', int)]: s.add_argument(f'--{k}', type=t)
     s.add_argument('--device', help="'cpu' or 'cuda'")
@@ -84,7 +84,8 @@ def _cmd_synth(a, ov):
     require(a.preset in SWE_PRESETS, f"unknown dataset preset {a.preset!r}; choose one of {', '.join(SWE_PRESETS)}")
     ov = {**{k: getattr(a, k) for k in ('nlat', 'nlon', 'days', 'seed') if getattr(a, k) is not None}, **ov}
     cfg = config_override(SWE_PRESETS[a.preset], ov)
-    path = generate_swe(cfg, a.out, device=a.device or 'cpu', progress=not a.no_progress)
+    from atmodist_nb.pipeline import data_root
+    path = generate_swe(cfg, a.out or data_root() / 'swe_default.zarr', device=a.device or 'cpu', progress=not a.no_progress)
     print(f'atmodist: dataset complete: {path}')
 
 def _cmd_stages(a, ov, stages, upstream=None):

@@ -42,3 +42,13 @@ def test_help_and_presets(cli):
     r = cli('run', '--list-presets')
     names = [l.split()[0] for l in r.stdout.splitlines()]
     assert r.returncode == 0 and names == ['smoke', 'demo', 'gpu', 'era5-arco', 'era5-wb2']
+
+def test_synth_output_opens_through_the_catalog(cli, tmp_path):
+    "`atmodist synth` writes the store that catalogs/atmodist.yaml serves as `swe_default`."
+    out = tmp_path / 'swe.zarr'
+    r = cli('synth', '--preset', 'ci', '--out', out)
+    assert r.returncode == 0 and 'dataset complete' in r.stdout, r.stderr[-1500:]
+    from atmodist_nb.data.catalog import open_source
+    ds = open_source('swe_default', path=str(out))
+    assert {'vo', 'd'} <= set(ds.data_vars) and ds.vo.dims == ('time', 'lat', 'lon')
+    assert float(ds.lat[0]) > float(ds.lat[-1]) and ds.vo.attrs['units'] == 's**-1'
