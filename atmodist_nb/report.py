@@ -48,7 +48,7 @@ def collect_metrics(run: str | Path,                 # the run folder
     timing = {}
     for r in (up, run):
         if r is not None and (r / '.done').is_dir():
-            for p in sorted((r / '.done').glob('*.json')):
+            for p in sorted((r / '.done').glob('*.json'), key=lambda p: p.stat().st_mtime_ns):   # in the order the stages finished
                 info = read_json(p)
                 if 'seconds' in info: timing[p.stem] = info['seconds']
     if timing: m['timing'] = {**timing, 'total': round(sum(timing.values()), 2)}
