@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from .core import (AtmoError, require, get_device, seed_everything, config_from_dict, config_to_dict, config_override,
-                              read_json, write_json, atomic_write, RunDir, project_root)
+                              read_json, write_json, RunDir, project_root)
 from .data.synthetic import SWEConfig, SWE_PRESETS
 from .models.atmodist import AtmoDistConfig
 from .train.pretext import PretextConfig
