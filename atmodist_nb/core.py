@@ -13,8 +13,8 @@ import numpy as np, torch
 # %% auto #0
 __all__ = ['AtmoError', 'require', 'get_device', 'seed_everything', 'config_from_dict', 'config_to_dict', 'config_hash',
            'config_override', 'atomic_write', 'write_json', 'read_json', 'fault_point', 'save_checkpoint',
-           'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'RunDir', 'read_jsonl', 'progress',
-           'package_path', 'project_root']
+           'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'RunDir', 'read_jsonl',
+           'list_checkpoints', 'prune_checkpoints', 'trim_metrics', 'progress', 'package_path', 'project_root']
 
 # %% ../nbs/00_core.ipynb #c4958e42
 class AtmoError(Exception):
@@ -301,7 +301,7 @@ class RunDir:
         with open(p, 'a', encoding='utf-8') as f: f.write(json.dumps(row, default=float) + '\n')
     def __repr__(self): return f'RunDir({self.path.name})'
 
-# %% ../nbs/00_core.ipynb #7e81c416
+# %% ../nbs/00_core.ipynb #89a49cc2
 def read_jsonl(path: str | Path) -> list[dict]:
     "Rows of a JSON-lines file, skipping a torn last line (a killed writer)."
     rows = []
@@ -311,13 +311,42 @@ def read_jsonl(path: str | Path) -> list[dict]:
     return rows
 
 # %% ../nbs/00_core.ipynb #28dbee9f
+def list_checkpoints(folder: str | Path, # a training folder
+                    ) -> list[tuple[int, Path]]: # (step, stem) of each complete checkpoint, oldest first
+    "The complete checkpoints `ckpt-<step>[-...]` in `folder` (their JSON, written last, exists)."
+    out = []
+    for js in Path(folder).glob('ckpt-*.json'):
+        try: out.append((int(js.stem.split('-')[1]), js.with_suffix('')))
+        except ValueError: pass
+    return sorted(out)
+
+def prune_checkpoints(folder: str | Path, # a training folder
+                      keep: int,          # newest complete checkpoints to keep
+                      also: tuple[str, ...] = (), # glob patterns of companion files, formatted with `step` (e.g. 'rng-{step:06d}-*')
+                     ) -> None:
+    "Delete all but the newest `keep` complete checkpoints, with their companion files."
+    folder = Path(folder)
+    for step, stem in list_checkpoints(folder)[:-keep]:
+        for f in [stem.with_suffix('.json'), stem.with_suffix('.safetensors'), *(g for pat in also for g in folder.glob(pat.format(step=step)))]:
+            f.unlink(missing_ok=True)
+
+def trim_metrics(path: str | Path, # a JSON-lines metrics file
+                 step: int,        # the step training resumes from (0: from scratch)
+                ) -> None:
+    "Drop the rows a killed run logged after `step`, so the resumed log has no duplicates."
+    path = Path(path)
+    if not path.exists(): return
+    rows = [r for r in read_jsonl(path) if r.get('step', 0) <= step]
+    with atomic_write(path) as f: f.write(''.join(json.dumps(r) + '\n' for r in rows))
+
+# %% ../nbs/00_core.ipynb #5da02034
 def progress(iterable=None, total: int | None = None, desc: str = '', **kw):
     "A tqdm progress bar on stderr; silent when `ATMODIST_PROGRESS=0` (or `disable=True`)."
     from tqdm.auto import tqdm
     off = kw.pop('disable', False) or os.environ.get('ATMODIST_PROGRESS', '1') == '0'
     return tqdm(iterable, total=total, desc=desc, disable=off, dynamic_ncols=True, mininterval=1.0, leave=False, file=sys.stderr, **kw)
 
-# %% ../nbs/00_core.ipynb #cbda35db
+# %% ../nbs/00_core.ipynb #a90008b0
 def package_path(*parts: str) -> Path:
     "A path inside the installed package (e.g. its shipped data)."
     return Path(__file__).parent.joinpath(*parts)

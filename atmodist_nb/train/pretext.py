@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
 from ..core import (AtmoError, require, get_device, seed_everything, config_to_dict, config_from_dict, config_hash,
                               write_json, read_json, read_jsonl, atomic_write, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
-                              RunDir, progress, load_optimizer_state)
+                              RunDir, progress, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics)
 from ..models.atmodist import AtmoDist, AtmoDistConfig
 from ..data.pairs import PairSampler
 
@@ -147,14 +147,6 @@ def make_optimizer(cfg: PretextConfig, model: nn.Module):
     plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='min', factor=cfg.plateau_factor, patience=cfg.plateau_patience, min_lr=cfg.min_lr)
     return opt, warm, plateau
 
-def _checkpoints(run: Path) -> list[tuple[int, Path]]:
-    "Complete checkpoints in `run` (their JSON exists), oldest first."
-    out = []
-    for p in run.glob('ckpt-*.json'):
-        try: out.append((int(p.stem.split('-')[1]), p.with_suffix('')))
-        except ValueError: pass
-    return sorted(out)
-
 def _gather_gen_states(g: torch.Generator, world: int, device: torch.device) -> list[torch.Tensor]:
     "Generator states of all processes (a collective call)."
     s = g.get_state()
@@ -223,7 +215,7 @@ def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, m
     model = model.to(memory_format=mf)
     opt, warm, plateau = make_optimizer(cfg, model)
     step, stop = 0, min(cfg.steps, max_steps if max_steps is not None else cfg.steps)
-    ckpts = _checkpoints(run)
+    ckpts = list_checkpoints(run)
     if ckpts:   # resume from the newest complete checkpoint
         state, meta = load_checkpoint(ckpts[-1][1], expect_hash=chash)
         model.load_state_dict(state['model']); load_optimizer_state(opt, state['optimizer'])
@@ -233,9 +225,7 @@ def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, m
         if len(gens) == world: set_rng_state(state['rng'], gen); gen.set_state(gens[rank])
         else: gen.manual_seed(cfg.seed + rank + 1000 * int(meta['step']))   # another world size: fresh, distinct streams
         step = int(meta['step'])
-    if rank == 0 and (run / 'metrics.jsonl').exists():   # drop rows a killed run logged after the checkpoint we resume from (all, if none)
-        rows = [r for r in read_jsonl(run / 'metrics.jsonl') if r['step'] <= step]
-        with atomic_write(run / 'metrics.jsonl') as fh: fh.writelines(json.dumps(r) + '\n' for r in rows)
+    if rank == 0: trim_metrics(run / 'metrics.jsonl', step)   # drop rows a killed run logged after the checkpoint we resume from
     if cuda: torch.backends.cudnn.benchmark = True
     net = model
     if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if cuda else None)
@@ -247,8 +237,7 @@ def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, m
             st = {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'plateau': plateau.state_dict(),
                   'rng': rng_state(gen), 'gens': gens, **({'warmup': warm.state_dict()} if warm is not None else {})}
             save_checkpoint(run / f'ckpt-{step:06d}', st, {'step': step, 'config_hash': chash, 'world_size': world})
-            for _, old in _checkpoints(run)[:-cfg.keep_checkpoints]:
-                old.with_suffix('.json').unlink(missing_ok=True); old.with_suffix('.safetensors').unlink(missing_ok=True)
+            prune_checkpoints(run, cfg.keep_checkpoints)
         barrier()
 
     def all_sum(t):
@@ -272,7 +261,7 @@ def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, m
             if step % cfg.log_every == 0 or is_eval or is_ckpt:
                 s = all_sum(torch.cat([acc, acc.new_tensor([n_acc])])).tolist(); acc.zero_(); n_acc = 0
                 if not math.isfinite(s[0]):
-                    good = _checkpoints(run)
+                    good = list_checkpoints(run)
                     raise AtmoError(f"pretext training: loss became {s[0] / s[2]} at step {step}; last good checkpoint is "
                                     f"{good[-1][1].name if good else 'none'} — lower --lr or check the input fields for NaN/inf")
                 now = time.perf_counter()

@@ -11,12 +11,12 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import (AtmoError, require, get_device, seed_everything, config_to_dict, config_hash, config_from_dict,
                               save_checkpoint, load_checkpoint, rng_state, set_rng_state, RunDir, read_jsonl, read_json,
-                              atomic_write, load_optimizer_state, progress as _progress)
+                              atomic_write, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics, progress as _progress)
 from ..models.srgan import Generator, Discriminator, GeneratorConfig, DiscriminatorConfig
 
 # %% auto #0
-__all__ = ['SRConfig', 'check_srconfig', 'pretrain_config', 'PretrainStep', 'GANStep', 'checkpoints', 'plot_losses',
-           'pretrain_generator', 'load_generator', 'build_gan', 'train_gan']
+__all__ = ['SRConfig', 'check_srconfig', 'pretrain_config', 'PretrainStep', 'GANStep', 'plot_losses', 'pretrain_generator',
+           'load_generator', 'build_gan', 'train_gan']
 
 # %% ../../nbs/21_train.superres.ipynb #c8c9a8ce
 @dataclass(frozen=True)
@@ -173,25 +173,6 @@ def _ddp(m: nn.Module, device: torch.device) -> nn.Module:
     from torch.nn.parallel import DistributedDataParallel
     return DistributedDataParallel(m, device_ids=[device.index] if device.type == 'cuda' else None)
 
-def checkpoints(folder: str | Path) -> list[tuple[int, Path]]:
-    "Complete checkpoints `ckpt-XXXXXX` in `folder` (their JSON exists), as (step, stem), oldest first."
-    out = []
-    for js in Path(folder).glob('ckpt-*.json'):
-        try: out.append((int(js.stem.split('-')[1]), js.with_suffix('')))
-        except ValueError: pass
-    return sorted(out)
-
-def _prune(folder: Path, keep: int):
-    "Delete all but the newest `keep` checkpoints (and the other ranks' RNG files that go with them)."
-    for step, stem in checkpoints(folder)[:-keep]:
-        for f in [stem.with_suffix('.json'), stem.with_suffix('.safetensors'), *folder.glob(f'rng-{step:06d}-rank*')]: f.unlink(missing_ok=True)
-
-def _trim_metrics(path: Path, step: int):
-    "Drop metric rows written after `step` (a run killed after its last checkpoint), so a resumed log has no duplicates."
-    if not path.exists(): return
-    rows = [r for r in read_jsonl(path) if r.get('step', 0) <= step]
-    with atomic_write(path) as f: f.write(''.join(json.dumps(r) + '\n' for r in rows))
-
 # %% ../../nbs/21_train.superres.ipynb #189c0232
 def plot_losses(rows: list[dict],  # metrics rows
                 keys: list[str],   # the columns to plot against 'step'
@@ -218,7 +199,7 @@ def _loop(stage: str, cfg: SRConfig, run: RunDir, sampler, *, nets: dict, opts: 
     "The shared training loop of both phases; returns a summary dict."
     folder, main, h = run.path, _is_main(), config_hash(cfg)
     gens = [x for x in [getattr(sampler, 'generator', None)] if isinstance(x, torch.Generator)]
-    ck = checkpoints(folder)
+    ck = list_checkpoints(folder)
     start = 0
     if ck:
         state, meta = load_checkpoint(ck[-1][1], expect_hash=h)
@@ -229,7 +210,7 @@ def _loop(stage: str, cfg: SRConfig, run: RunDir, sampler, *, nets: dict, opts: 
         if _rank() > 0 and mine.with_suffix('.json').exists(): rs = load_checkpoint(mine)[0]['rng']
         set_rng_state(rs, *gens)
     elif init_fn is not None: init_fn()
-    if main: _trim_metrics(folder / 'metrics.jsonl', start)
+    if main: trim_metrics(folder / 'metrics.jsonl', start)
     end = total if max_steps is None else min(total, max_steps)
     cl = _fast(device, cfg)[1]
     acc, n_acc, t0, last_good = {}, 0, time.perf_counter(), (ck[-1][1] if ck else None)
@@ -269,7 +250,7 @@ def _loop(stage: str, cfg: SRConfig, run: RunDir, sampler, *, nets: dict, opts: 
         if is_ck and main:
             state = {**{k: m.state_dict() for k, m in nets.items()}, **{k: o.state_dict() for k, o in opts.items()}, 'rng': rng_state(*gens)}
             last_good = save_checkpoint(folder / f'ckpt-{step:06d}', state, {'step': step, 'config_hash': h, 'stage': stage}).with_suffix('')
-            _prune(folder, cfg.keep_checkpoints)
+            prune_checkpoints(folder, cfg.keep_checkpoints, also=('rng-{step:06d}-rank*',))
     if bar is not None: bar.close()
     rows = read_jsonl(folder / 'metrics.jsonl') if (folder / 'metrics.jsonl').exists() else []
     if main and plot_keys: plot_losses(rows, list(plot_keys), folder / 'losses.png', title=stage)
