@@ -7,11 +7,12 @@ RUN   ?= runs/demo
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test setup export clean-nbs readme bench help
+.PHONY: demo test setup export clean-nbs readme bench docs help
 
 help:
 	@echo "make demo   - set up .venv, then run the whole pipeline on the embedded default (atmodist run --preset demo)"
-	@echo "make test   - set up .venv, then nbdev_test over every notebook and pytest tests/"
+	@echo "make test   - set up .venv, then nbdev_test over every notebook (slow cells included) and pytest tests/"
+	@echo "make docs   - run every notebook and render the browsable site into _docs/ (open _docs/index.html)"
 
 setup: $(STAMP)
 
@@ -28,8 +29,8 @@ demo: $(STAMP)
 
 test: export OMP_NUM_THREADS = 1
 test: $(STAMP)
-	@echo "== nbdev_test: every notebook in nbs/ (flags '$(shell sed -n 's/^tst_flags *= *//p' settings.ini)' skipped)"
-	$(VENV)/bin/nbdev_test --n_workers 2 --timing
+	@echo "== nbdev_test: every notebook in nbs/, slow cells included (cuda cells run in bench/gpu_check.sh)"
+	$(VENV)/bin/nbdev_test --n_workers 2 --timing --flags slow
 	@echo "== pytest: hygiene, CLI end to end, kill-and-resume, bad input"
 	$(PY) -m pytest tests/ -q -p no:cacheprovider
 
@@ -42,3 +43,9 @@ readme: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/run_all.py
+
+docs: export OMP_NUM_THREADS = 1
+docs: $(STAMP)
+	@echo "== docs: run every notebook (slow cells included, cuda cells skipped) and render the site into _docs/"
+	$(PY) scripts/build_docs.py
+	@echo "== open _docs/index.html (or: $(PY) -m http.server -d _docs 8000)"

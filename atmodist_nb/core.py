@@ -4,17 +4,19 @@
 
 # %% ../nbs/00_core.ipynb #c51e809d
 from __future__ import annotations
-import dataclasses, errno, hashlib, json, os, random, sys, tempfile, time, types, typing
-from contextlib import contextmanager
+import dataclasses, errno, hashlib, json, os, random, socket, sys, tempfile, time, types, typing
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, fields, is_dataclass
 from pathlib import Path
-import numpy as np, torch
+# numpy and torch are imported inside the functions that use them: the command line imports this module
+# and answers --help, --list-presets and usage errors without loading torch (seconds and ~600 MB)
 
 # %% auto #0
-__all__ = ['AtmoError', 'require', 'get_device', 'seed_everything', 'config_from_dict', 'config_to_dict', 'config_hash',
-           'config_override', 'atomic_write', 'write_json', 'read_json', 'fault_point', 'save_checkpoint',
-           'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'RunDir', 'read_jsonl',
-           'list_checkpoints', 'prune_checkpoints', 'trim_metrics', 'progress', 'package_path', 'project_root']
+__all__ = ['AtmoError', 'require', 'get_device', 'autocast', 'seed_everything', 'config_from_dict', 'config_to_dict',
+           'config_hash', 'config_override', 'atomic_write', 'write_json', 'read_json', 'fault_point',
+           'save_checkpoint', 'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'run_lock',
+           'RunDir', 'read_jsonl', 'list_checkpoints', 'prune_checkpoints', 'trim_metrics', 'progress', 'package_path',
+           'project_root', 'data_root']
 
 # %% ../nbs/00_core.ipynb #c4958e42
 class AtmoError(Exception):
@@ -31,15 +33,26 @@ def require(cond: bool,  # what must hold
 def get_device(device: str | torch.device | None = None, # 'cpu', 'cuda', 'cuda:1'; None picks cuda if present
               ) -> torch.device:
     "The torch device to run on: `device` if given, else `cuda` when available, else `cpu`."
+    import torch
     if device is None or device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     dev = torch.device(device)
     require(dev.type != 'cuda' or torch.cuda.is_available(), f"device {device!r} was asked for but CUDA is not available here; use --device cpu")
     return dev
 
+# %% ../nbs/00_core.ipynb #a7c31e02
+def autocast(device: str | torch.device, # where the forward pass runs
+             enabled: bool,               # mixed precision asked for (e.g. a config's `amp`)
+            ):
+    "bf16 autocast on CUDA when `enabled`; a no-op context on CPU or when off."
+    import torch
+    dev = torch.device(device)
+    return torch.autocast('cuda', dtype=torch.bfloat16) if enabled and dev.type == 'cuda' else nullcontext()
+
 # %% ../nbs/00_core.ipynb #02c33a29
 def seed_everything(seed: int, # one seed for python, numpy and torch
                    ) -> torch.Generator:
     "Seed python, numpy and torch from `seed`; return a fresh CPU `torch.Generator` seeded the same way."
+    import numpy as np, torch
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
@@ -111,13 +124,15 @@ def config_override(cfg,                   # a dataclass config
     for key, val in overrides.items():
         parts, node, cls = key.replace('-', '_').split('.'), d, type(cfg)
         for p in parts[:-1]:
-            require(isinstance(node.get(p), dict), f"unknown config section {p!r} in {key!r}; sections: {', '.join(k for k, v in node.items() if isinstance(v, dict))}")
+            sections = ', '.join(k for k, v in node.items() if isinstance(v, dict))
+            require(isinstance(node.get(p), dict), f"unknown config section {p!r} in {key!r}; sections: {sections}")
             node = node[p]
         last = parts[-1]
         require(last in node, f"unknown config key {key!r}; known keys: {', '.join(node)}")
         if isinstance(val, str) and (val.startswith(('[', '{')) or isinstance(node[last], list)):
             try: val = json.loads(val) if val.startswith(('[', '{')) else [x for x in val.split(',') if x]
-            except json.JSONDecodeError as e: raise AtmoError(f"config key {key!r}: {val!r} is not valid JSON ({e.msg}); quote it like '{{\"path\": \"era5/*.nc\"}}'") from None
+            except json.JSONDecodeError as e:
+                raise AtmoError(f"config key {key!r}: {val!r} is not valid JSON ({e.msg}); quote it like '{{\"path\": \"era5/*.nc\"}}'") from None
         node[last] = val
     return config_from_dict(type(cfg), d)
 
@@ -156,7 +171,8 @@ def read_json(path: str | Path, what: str = 'file'):
     path = Path(path)
     require(path.exists(), f"{what} {path} does not exist")
     try: return json.loads(path.read_text(encoding='utf-8'))
-    except json.JSONDecodeError as e: raise AtmoError(f"{what} {path} is not valid JSON (line {e.lineno}); delete it or rerun the step that writes it") from None
+    except json.JSONDecodeError as e:
+        raise AtmoError(f"{what} {path} is not valid JSON (line {e.lineno}); delete it or rerun the step that writes it") from None
 
 # %% ../nbs/00_core.ipynb #10ddfa00
 _fault_counts: dict[str, int] = {}
@@ -174,6 +190,7 @@ def fault_point(name: str) -> None:
 # %% ../nbs/00_core.ipynb #a9cfd671
 def _flatten(obj, prefix, tensors):
     "Replace tensors in a nested structure by references, collecting them in `tensors`."
+    import numpy as np, torch
     if isinstance(obj, torch.Tensor):
         key = prefix or '_'
         tensors[key] = obj.detach().cpu().contiguous()
@@ -225,12 +242,14 @@ def load_checkpoint(stem: str | Path, # path without suffix (or with .json / .sa
     require(isinstance(info, dict) and 'tree' in info, f"checkpoint metadata {js} is not an atmodist checkpoint; retrain or point to the right run")
     blob = st.read_bytes()
     if 'sha256' in info and hashlib.sha256(blob).hexdigest() != info['sha256']:
-        raise AtmoError(f"checkpoint {st} is truncated or does not belong to {js.name} (a write was interrupted); delete both and resume from an earlier checkpoint")
+        raise AtmoError(f"checkpoint {st} is truncated or does not belong to {js.name} (a write was interrupted); "
+                        "delete both and resume from an earlier checkpoint")
     try: tensors = load(blob)
     except Exception: raise AtmoError(f"checkpoint {st} is truncated or corrupt; delete it and resume from an earlier checkpoint") from None
     meta = info.get('meta', {})
     if expect_hash is not None:
-        require(meta.get('config_hash') == expect_hash, f"checkpoint {stem.name} was made with another configuration (hash {meta.get('config_hash')} vs {expect_hash}); use a fresh --out folder or the matching config")
+        require(meta.get('config_hash') == expect_hash, f"checkpoint {stem.name} was made with another configuration "
+                f"(hash {meta.get('config_hash')} vs {expect_hash}); use a fresh --out folder or the matching config")
     try: return _unflatten(info['tree'], tensors), meta
     except KeyError: raise AtmoError(f"checkpoint {stem} does not match its metadata; delete it and retrain") from None
 
@@ -239,6 +258,7 @@ def load_optimizer_state(opt: torch.optim.Optimizer, # the optimizer, built over
                          state: dict,                # its state dict, as loaded from a checkpoint
                         ) -> None:
     "Load `state` into `opt`, giving each per-parameter tensor its parameter's device and memory layout (fused optimizers require them equal)."
+    import torch
     opt.load_state_dict(state)
     for group in opt.param_groups:
         for p in group['params']:
@@ -249,18 +269,80 @@ def load_optimizer_state(opt: torch.optim.Optimizer, # the optimizer, built over
 # %% ../nbs/00_core.ipynb #876fb622
 def rng_state(*gens: torch.Generator) -> dict:
     "The python, numpy, torch (and CUDA) global RNG states plus those of `gens`, as a checkpointable dict."
-    st = {'python': json.dumps(random.getstate()), 'numpy': json.dumps([x.tolist() if isinstance(x, np.ndarray) else x for x in np.random.get_state()]),
-          'torch': torch.get_rng_state(), 'gens': [g.get_state() for g in gens]}
+    import numpy as np, torch
+    np_state = [x.tolist() if isinstance(x, np.ndarray) else x for x in np.random.get_state()]
+    st = {'python': json.dumps(random.getstate()), 'numpy': json.dumps(np_state), 'torch': torch.get_rng_state(),
+          'gens': [g.get_state() for g in gens]}
     if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
     return st
 
 def set_rng_state(st: dict, *gens: torch.Generator) -> None:
     "Restore what `rng_state` captured (into the same `gens`)."
+    import numpy as np, torch
     py = json.loads(st['python']); random.setstate((py[0], tuple(py[1]), py[2]))
     npst = json.loads(st['numpy']); np.random.set_state((npst[0], np.array(npst[1], dtype=np.uint32), *npst[2:]))
     torch.set_rng_state(st['torch'])
     for g, s in zip(gens, st['gens']): g.set_state(s)
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(list(st['cuda']))
+
+# %% ../nbs/00_core.ipynb #b1c0a002
+def _pid_alive(pid: int) -> bool:
+    "Whether process `pid` exists on this host."
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True      # it exists but belongs to another user
+    return True
+
+def _read_lock(lock: Path) -> dict | None:
+    "The holder recorded in `lock`; None while it is still being written (or unreadable)."
+    try: info = json.loads(lock.read_text(encoding='utf-8'))
+    except (OSError, ValueError): return None
+    return info if isinstance(info, dict) and isinstance(info.get('pid'), int) else None
+
+def _is_stale(lock: Path, info: dict | None, grace_s: float = 10.0) -> bool:
+    "A lock is stale when its process is dead on this host, or it stayed empty longer than `grace_s`."
+    if info is None:
+        try: return time.time() - lock.stat().st_mtime > grace_s
+        except FileNotFoundError: return True
+    return info.get('host') == socket.gethostname() and not _pid_alive(info['pid'])
+
+# %% ../nbs/00_core.ipynb #b1c0a003
+def _take_over(lock: Path, info: dict | None) -> None:
+    "Remove a stale `lock` unless another process replaced it meanwhile (rename first, check, then delete)."
+    aside = lock.with_name(f'{lock.name}.stale-{os.getpid()}')
+    try: os.rename(lock, aside)
+    except FileNotFoundError: return
+    if _read_lock(aside) == info: aside.unlink(missing_ok=True); return
+    try: os.link(aside, lock)                # a fresh lock was renamed by mistake: put it back
+    except FileExistsError: pass
+    aside.unlink(missing_ok=True)
+
+# %% ../nbs/00_core.ipynb #b1c0a004
+@contextmanager
+def run_lock(path: str | Path,          # the folder to hold (created if missing)
+             what: str = 'run folder',  # how the folder is named in the error
+             hint: str = 'wait for it or use another --out', # the fix offered in the error
+            ):
+    "Hold `path/.lock` (pid, host, start time) while the block runs; refuse with AtmoError if a live process holds it."
+    path = Path(path)
+    try: path.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise AtmoError(f"cannot create output folder {path} ({e.strerror}); choose a writable --out") from None
+    lock, me = path / '.lock', {'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.strftime('%Y-%m-%d %H:%M:%S')}
+    for _ in range(5):
+        try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            info = _read_lock(lock)
+            if _is_stale(lock, info): _take_over(lock, info); continue
+            if info is None: raise AtmoError(f"{what} {path} is being locked by another process right now; {hint}") from None
+            where = '' if info.get('host') == me['host'] else f" on host {info.get('host')}"
+            raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} (started {info.get('started', '?')}); "
+                            f"{hint}" + (f" (or delete {lock} if that process is gone)" if where else '')) from None
+        with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(json.dumps(me))
+        break
+    else: raise AtmoError(f"could not lock {what} {path} (the lock kept changing hands); {hint}")
+    try: yield lock
+    finally:
+        if _read_lock(lock) == me: lock.unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #ef6c06c4
 class RunDir:
@@ -299,6 +381,9 @@ class RunDir:
         "Append one JSON line to `name` (e.g. 'pretext/metrics.jsonl')."
         p = self.path / name; p.parent.mkdir(parents=True, exist_ok=True)
         with open(p, 'a', encoding='utf-8') as f: f.write(json.dumps(row, default=float) + '\n')
+    def lock(self):
+        "Context manager: hold this folder for one writer (see `run_lock`)."
+        return run_lock(self.path)
     def __repr__(self): return f'RunDir({self.path.name})'
 
 # %% ../nbs/00_core.ipynb #89a49cc2
@@ -355,3 +440,10 @@ def project_root() -> Path | None:
     "The source checkout's root (holding `settings.ini` and `catalogs/`), if the package runs from one."
     p = Path(__file__).resolve().parent.parent
     return p if (p / 'catalogs').is_dir() else None
+
+def data_root() -> Path:
+    "Where datasets are kept: $ATMODIST_DATA, else `data/` of a source checkout, else the user's cache (~/.cache/atmodist_nb)."
+    if os.environ.get('ATMODIST_DATA'): return Path(os.environ['ATMODIST_DATA'])
+    root = project_root()
+    if root is not None: return root / 'data'
+    return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'atmodist_nb'

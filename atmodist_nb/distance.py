@@ -11,7 +11,7 @@ from .core import AtmoError, require, get_device, write_json, read_json
 from .models.atmodist import AtmoDist, Encoder
 
 # %% auto #0
-__all__ = ['feature_mse', 'pixel_metrics', 'AtmoDistLoss', 'fit_alpha', 'pair_metrics', 'calibrate_alpha', 'separability',
+__all__ = ['feature_mse', 'patch_metrics', 'AtmoDistLoss', 'fit_alpha', 'pair_metrics', 'calibrate_alpha', 'separability',
            'distance_vs_lag', 'plot_distance_vs_lag']
 
 # %% ../nbs/12_distance.ipynb #6671ef2a
@@ -35,7 +35,7 @@ def feature_mse(model: nn.Module,     # AtmoDist network or its encoder (used in
     return (fx - fy).pow(2).flatten(1).mean(1)
 
 # %% ../nbs/12_distance.ipynb #20f20767
-def pixel_metrics(x: torch.Tensor,  # (B, C, P, P) first patches
+def patch_metrics(x: torch.Tensor,  # (B, C, P, P) first patches
                   y: torch.Tensor,  # (B, C, P, P) second patches
                   names=('l2', 'l1', 'psnr', 'ssim'), # which to compute
                  ) -> dict[str, torch.Tensor]:        # name -> (B,) values
@@ -45,8 +45,9 @@ def pixel_metrics(x: torch.Tensor,  # (B, C, P, P) first patches
     if 'l2' in names: out['l2'] = mse
     if 'l1' in names: out['l1'] = (x - y).abs().flatten(1).mean(1)
     if 'psnr' in names:
-        rng = torch.maximum(x.flatten(1).amax(1), y.flatten(1).amax(1)) - torch.minimum(x.flatten(1).amin(1), y.flatten(1).amin(1))
-        out['psnr'] = 10 * torch.log10(rng.pow(2) / mse.clamp(min=1e-12))
+        hi = torch.maximum(x.flatten(1).amax(1), y.flatten(1).amax(1))
+        span = hi - torch.minimum(x.flatten(1).amin(1), y.flatten(1).amin(1))     # value range of each pair
+        out['psnr'] = 10 * torch.log10(span.pow(2) / mse.clamp(min=1e-12))
     if 'ssim' in names:
         from pytorch_msssim import ssim
         P = min(x.shape[-2:]); win = min(11, P if P % 2 else P - 1)
@@ -95,7 +96,8 @@ class AtmoDistLoss(nn.Module):
         "The loss of a finished, calibrated pretext run (its weights and `alpha.json`)."
         from atmodist_nb.train.pretext import load_pretext
         run = Path(run_dir)
-        require((run / 'alpha.json').exists(), f"pretext run {run} has no calibrated alpha (alpha.json); run calibrate_alpha(..., out_dir=run) or the 'distance' stage first")
+        require((run / 'alpha.json').exists(), f"pretext run {run} has no calibrated alpha (alpha.json); "
+                                               "run calibrate_alpha(..., out_dir=run) or the 'distance' stage first")
         cal = read_json(run / 'alpha.json', 'distance calibration')
         model, _ = load_pretext(run, device)
         return cls(model, cal['alpha'], cal.get('tap', 'encoder')).to(get_device(device))
@@ -126,7 +128,7 @@ def pair_metrics(model: nn.Module,         # AtmoDist network, encoder or AtmoDi
         out['lag'].append(y + 1)
         if 'distance' in names:
             out['distance'].append(model.distance(x1, x2) if isinstance(model, AtmoDistLoss) else feature_mse(model, x1, x2, tap))
-        for k, v in pixel_metrics(x1, x2, [n for n in names if n != 'distance']).items(): out[k].append(v)
+        for k, v in patch_metrics(x1, x2, [n for n in names if n != 'distance']).items(): out[k].append(v)
     return {k: torch.cat(v).double().cpu().numpy() for k, v in out.items()}
 
 def _per_lag(values: np.ndarray, lags: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -149,8 +151,9 @@ def calibrate_alpha(model: nn.Module,        # trained AtmoDist network or its e
     require(upper.any(), f"no pairs drawn at the upper lags (> {K // 2}); draw more batches")
     alpha = fit_alpha(m[upper], l[upper])
     if out_dir is not None:
-        write_json(Path(out_dir) / 'alpha.json', {'alpha': alpha, 'tap': tap, 'n_pairs': int(len(pm['lag'])), 'lags_fitted': u[upper].astype(int).tolist(),
-                                                  'lags': u.astype(int).tolist(), 'feature_mse_mean': m.tolist(), 'pixel_l2_mean': l.tolist()})
+        write_json(Path(out_dir) / 'alpha.json', {'alpha': alpha, 'tap': tap, 'n_pairs': int(len(pm['lag'])),
+                                                  'lags_fitted': u[upper].astype(int).tolist(), 'lags': u.astype(int).tolist(),
+                                                  'feature_mse_mean': m.tolist(), 'pixel_l2_mean': l.tolist()})
     return alpha
 
 # %% ../nbs/12_distance.ipynb #307367a1

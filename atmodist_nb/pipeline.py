@@ -4,12 +4,12 @@
 
 # %% ../nbs/50_pipeline.ipynb #0f354919
 from __future__ import annotations
-import dataclasses, json, os, shutil, time
+import contextlib, dataclasses, json, os, shutil, time
 from dataclasses import dataclass, field
 from pathlib import Path
-import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from .core import (AtmoError, require, get_device, seed_everything, config_from_dict, config_to_dict, config_override,
-                              read_json, write_json, RunDir, project_root)
+import numpy as np, pandas as pd, torch, torch.nn as nn
+from .core import (AtmoError, require, get_device, seed_everything, config_from_dict, config_to_dict,
+                              config_override, read_json, write_json, RunDir, run_lock)
 from .data.synthetic import SWEConfig, SWE_PRESETS
 from .models.atmodist import AtmoDistConfig
 from .train.pretext import PretextConfig
@@ -18,47 +18,67 @@ from .train.superres import SRConfig
 from .transfer import TransferConfig
 
 # %% auto #0
-__all__ = ['STAGES', 'PRETEXT_STAGES', 'PRESETS', 'DDP_STAGES', 'STAGE_FNS', 'DataConfig', 'DistanceConfig', 'EvalConfig',
-           'superres_stages', 'RunConfig', 'list_presets', 'resolve_key', 'resolve_config', 'data_root', 'Context',
-           'open_data', 'check_run', 'stage_data', 'stage_norm', 'stage_pretext', 'stage_pretext_eval',
-           'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist', 'eval_times', 'stage_sr_eval', 'stage_transfer',
-           'stage_report', 'run_pipeline', 'evaluate_run']
+__all__ = ['STAGES', 'PRETEXT_STAGES', 'SR_STAGES', 'PAPER_TRAIN', 'PAPER_EVAL', 'PRESETS', 'MEASURED_RATES', 'SR_METHODS',
+           'DDP_STAGES', 'STAGE_FNS', 'DataConfig', 'DistanceConfig', 'EvalConfig', 'superres_stages', 'RunConfig',
+           'list_presets', 'resolve_key', 'resolve_config', 'apply_grid_rule', 'open_data', 'time_spans', 'streams',
+           'check_run', 'Context', 'pair_source', 'plan_run', 'stage_data', 'stage_norm', 'stage_pretext',
+           'stage_pretext_eval', 'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist', 'eval_times',
+           'stage_sr_eval', 'stage_transfer', 'stage_report', 'run_pipeline', 'evaluate_run', 'run_config',
+           'run_dataset']
 
 # %% ../nbs/50_pipeline.ipynb #9002449f
 @dataclass(frozen=True)
 class DataConfig:
-    "Where the fields come from and how time is split."
+    "Where the fields come from, which times train and which evaluate, and how they are held in memory."
     source: str = 'swe'             # 'swe' (the embedded shallow-water model), a catalog entry name, or a path to .zarr/.nc
-    catalog: str | None = None      # catalog file for entry names (default: catalogs/atmodist.yaml)
+    catalog: str | None = None      # catalog file for entry names (default: the package's catalogs/atmodist.yaml)
     params: dict = field(default_factory=dict) # the catalog entry's user parameters (e.g. {'path': 'era5/*.nc'})
     level: float | None = None      # model level or pressure level (hPa); None = the entry's default
     time: tuple[str, ...] = ()      # (start, stop) dates to load; () = all
     step: str | None = None         # subsample to this time step (e.g. '3h'); None = as stored
-    eval_frac: float = 0.2          # share of the time steps held out for evaluation (at the end)
+    train_time: tuple[str, ...] = () # (start, stop) dates of the training span, inclusive; () = split by eval_frac
+    eval_time: tuple[str, ...] = () # (start, stop) dates of the evaluation span, inclusive; with train_time
+    eval_frac: float = 0.2          # without dates: share of the time steps held out for evaluation (at the end)
+    grid_rule: str = 'drop-south'   # rows not divisible by the SR factor: 'drop-south' (721 -> 720 rows) or 'refuse'
+    stream: str = 'auto'            # 'auto': fields in memory when they fit memory_gb, else streamed; 'on'; 'off'
+    memory_gb: float = 16.0         # budget for the normalised fields held in memory (host, and device when on a GPU), GB
     device: str = 'cpu'             # where the shallow-water model runs ('cuda' for the gpu preset)
     check_finite: bool = True       # scan the data for NaN/inf when opening it
 
+    def __post_init__(self):
+        require(0 < self.eval_frac < 1, f"data.eval_frac {self.eval_frac} must lie between 0 and 1")
+        require(len(self.time) in (0, 2) and len(self.train_time) in (0, 2) and len(self.eval_time) in (0, 2),
+                "data.time, data.train_time and data.eval_time are (start, stop) date pairs; e.g. --data.train_time '[\"1979-01-01\", \"1998-12-31\"]'")
+        require(bool(self.train_time) == bool(self.eval_time), "give both data.train_time and data.eval_time, or neither (then eval_frac splits)")
+        require(self.grid_rule in ('drop-south', 'refuse'), f"data.grid_rule {self.grid_rule!r} is not known; use 'drop-south' or 'refuse'")
+        require(self.stream in ('auto', 'on', 'off'), f"data.stream {self.stream!r} is not known; use auto, on or off")
+        require(self.memory_gb > 0, f"data.memory_gb must be positive, got {self.memory_gb}")
+
+# %% ../nbs/50_pipeline.ipynb #e218b2f1
 @dataclass(frozen=True)
 class DistanceConfig:
     "Calibration and evaluation of the AtmoDist distance."
-    tap: str = 'encoder'            # feature tap of the frozen encoder ('encoder' as the reference, or 'stage3')
+    tap: str = 'encoder'            # feature tap of the frozen encoder ('encoder' as the reference; ResNet 'stage3', ViT 'block1'...)
     batch: int = 64                 # pairs per batch
-    calib_batches: int = 8          # batches for fitting α
-    eval_batches: int = 8           # batches for distance-vs-Δt
-    top_batches: int = 16           # batches for the held-out top-1/top-3 and confusion matrix
+    calib_batches: int = 8          # batches for fitting α (training span)
+    eval_batches: int = 8           # batches for distance-vs-Δt (evaluation span)
+    explain_pairs: int = 64         # held-out pairs whose maps (ViT rollout / ResNet HiResCAM) are scored against vorticity (4 drawn)
 
 @dataclass(frozen=True)
 class EvalConfig:
     "Super-resolution evaluation on whole held-out fields."
-    n_times: int = 16               # held-out time steps evaluated (evenly spaced over the evaluation span)
+    n_times: int = 0                # held-out time steps evaluated, consecutive from the span's start; 0 = all of them
     batch: int = 4                  # fields per generator call
+    bootstrap: int = 200            # block-bootstrap resamples for the city intervals
 
 # %% ../nbs/50_pipeline.ipynb #c6c60e06
 STAGES = ('data', 'norm', 'pretext', 'pretext_eval', 'sr_pretrain', 'sr_mse', 'sr_atmodist', 'sr_eval', 'transfer', 'report')
 PRETEXT_STAGES = ('data', 'norm', 'pretext', 'pretext_eval')
+SR_STAGES = ('sr_pretrain', 'sr_mse', 'sr_atmodist', 'sr_eval')
 
 def superres_stages(content: str = 'both') -> tuple[str, ...]:
     "The stages `atmodist superres --content ...` runs on top of a pretext run."
+    require(content in ('mse', 'atmodist', 'both'), f"content {content!r} is not known; use mse, atmodist or both")
     gans = {'mse': ('sr_mse',), 'atmodist': ('sr_atmodist',), 'both': ('sr_mse', 'sr_atmodist')}[content]
     return ('sr_pretrain', *gans) + (('sr_eval', 'report') if content == 'both' else ())
 
@@ -78,54 +98,68 @@ class RunConfig:
     transfer: TransferConfig = field(default_factory=TransferConfig)
 
     def __post_init__(self):
-        require(0 < self.data.eval_frac < 1, f"data.eval_frac {self.data.eval_frac} must lie between 0 and 1")
-        require(self.evaluation.n_times >= 1, "evaluation.n_times must be at least 1")
+        require(self.evaluation.n_times >= 0, "evaluation.n_times must be 0 (all held-out steps) or positive")
 
 # %% ../nbs/50_pipeline.ipynb #23b59ac4
-def _presets() -> dict[str, RunConfig]:
-    "The named run configs."
-    P = dataclasses.replace
-    smoke = RunConfig(
+PAPER_TRAIN, PAPER_EVAL = ('1979-01-01', '1998-12-31'), ('2000-01-01', '2005-12-31')   # 1999 is the gap
+
+def _smoke() -> RunConfig:
+    return RunConfig(
         name='smoke', description='tiny end-to-end run for tests: the whole pipeline in about a minute on 2 CPU cores',
         swe=SWE_PRESETS['smoke'],
-        pretext=PretextConfig(model=AtmoDistConfig(widths=(4, 8), blocks=1, patch=16, n_classes=4, head_width=8),
+        pretext=PretextConfig(model=AtmoDistConfig(widths=(4, 8), blocks=1, patch=16, n_classes=4, head_width=8,
+                                                   vit_dim=16, vit_depth=2, vit_heads=2),   # the ViT's size when --pretext.model.encoder vit
                               batch=8, optimizer='adam', lr=3e-3, weight_decay=0., warmup_steps=0, steps=20,
                               eval_every=10, eval_batches=2, log_every=5, checkpoint_every=10),
-        distance=DistanceConfig(batch=16, calib_batches=2, eval_batches=2, top_batches=2),
+        distance=DistanceConfig(batch=16, calib_batches=2, eval_batches=2, explain_pairs=8),
         superres=SRConfig(generator=GeneratorConfig(width=8, blocks=1, kernel_in=5, kernel_out=5),
                           discriminator=DiscriminatorConfig(widths=(8, 8, 16, 16), strides=(1, 2, 1, 2), dense=32),
                           patch=16, batch=4, pretrain_steps=10, gan_steps=10, lr_drop=8, balance=False,
                           checkpoint_every=5, log_every=5, eval_every=5, eval_batches=1),
-        evaluation=EvalConfig(n_times=4, batch=2),
+        evaluation=EvalConfig(n_times=8, batch=2, bootstrap=20),
         transfer=TransferConfig(patch=16, n_tracks=(2, 0), seeds=(0,), steps=10, batch=8, max_test_samples=64))
-    demo = RunConfig(
-        name='demo', description='the 2-core CPU demo on the embedded shallow-water default (what `make demo` runs, <= 15 min)',
+
+def _demo() -> RunConfig:
+    return RunConfig(
+        name='demo', description='the 2-core CPU demo on the embedded shallow-water default (what `make demo` runs)',
         swe=SWE_PRESETS['demo'],
-        pretext=PretextConfig(model=AtmoDistConfig(widths=(16, 32), blocks=1, patch=32, n_classes=23, head_width=32),
+        pretext=PretextConfig(model=AtmoDistConfig(widths=(16, 32), blocks=1, patch=32, n_classes=23, head_width=32,
+                                                   vit_dim=32, vit_depth=2, vit_heads=2),
                               batch=64, optimizer='adam', lr=2e-3, weight_decay=0., warmup_steps=100, plateau_patience=3,
-                              steps=5000, eval_every=500, eval_batches=8, log_every=100, checkpoint_every=500, min_lr=1e-5),
-        distance=DistanceConfig(batch=64, calib_batches=16, eval_batches=32, top_batches=32),
+                              steps=5000, eval_every=500, eval_batches=32, log_every=100, checkpoint_every=500, min_lr=1e-5),
+        distance=DistanceConfig(batch=64, calib_batches=16, eval_batches=32, explain_pairs=256),
         superres=SRConfig(generator=GeneratorConfig(width=32, blocks=2, kernel_in=5, kernel_out=5),
                           discriminator=DiscriminatorConfig(widths=(16, 16, 32, 32, 64, 64, 128, 128), dense=128),
                           patch=32, batch=16, pretrain_steps=1000, gan_steps=1500, lr_drop=1125, balance=False,
                           checkpoint_every=250, log_every=50, eval_every=250, eval_batches=2),
-        evaluation=EvalConfig(n_times=48, batch=4),
+        evaluation=EvalConfig(n_times=0, batch=4, bootstrap=200),
         transfer=TransferConfig(patch=32, n_tracks=(10, 30, 100, 0), seeds=(0, 1), steps=200, batch=32, max_test_samples=1000))
-    gpu = RunConfig(
-        name='gpu', description='the embedded default at a larger grid with the paper\'s patch sizes, for one H100/H200',
+
+def _gpu() -> RunConfig:
+    return RunConfig(
+        name='gpu', description="the embedded default at a larger grid with the paper's patch sizes, for one H100/H200",
         data=DataConfig(device='cuda'), swe=SWE_PRESETS['gpu'],
         pretext=PretextConfig(batch=1024, steps=20_000, warmup_steps=500, eval_every=1000, checkpoint_every=1000, compile=True),
-        distance=DistanceConfig(batch=128, calib_batches=32, eval_batches=32, top_batches=64),
+        distance=DistanceConfig(batch=128, calib_batches=32, eval_batches=32),
         superres=SRConfig(batch=64, pretrain_steps=5000, gan_steps=10_000, lr_drop=7500, compile=True),
-        evaluation=EvalConfig(n_times=64, batch=8),
+        evaluation=EvalConfig(n_times=0, batch=8),
         transfer=TransferConfig(patch=160, steps=1000, batch=64))
-    era5 = dict(pretext=PretextConfig(compile=True), distance=DistanceConfig(batch=128, calib_batches=64, eval_batches=64, top_batches=128),
-                superres=SRConfig(compile=True), evaluation=EvalConfig(n_times=128, batch=8), transfer=TransferConfig(patch=160, steps=2000, batch=64, tracks='hurdat2'))
-    arco = RunConfig(name='era5-arco', description='the paper: ARCO-ERA5 model level 120, 3-hourly, 1979-1998 train / 2000-2005 eval (GPU + network)',
-                     data=DataConfig(source='era5_arco', level=120, time=('1979-01-01', '2005-12-31'), step='3h', check_finite=False, device='cuda'), **era5)
-    wb2 = RunConfig(name='era5-wb2', description='WeatherBench2 ERA5 vorticity/divergence at 850 hPa, 6-hourly (GPU + network)',
-                    data=DataConfig(source='era5_wb2', level=850, time=('1979-01-01', '2005-12-31'), check_finite=False, device='cuda'), **era5)
-    return {c.name: c for c in (smoke, demo, gpu, arco, wb2)}
+
+def _era5(name: str, description: str, data: DataConfig, n_classes: int) -> RunConfig:
+    return RunConfig(name=name, description=description, data=data,
+                     pretext=PretextConfig(model=AtmoDistConfig(n_classes=n_classes), compile=True),
+                     distance=DistanceConfig(batch=128, calib_batches=64, eval_batches=64),
+                     superres=SRConfig(compile=True), evaluation=EvalConfig(n_times=240, batch=8, bootstrap=500),
+                     transfer=TransferConfig(patch=160, steps=2000, batch=64, tracks='hurdat2'))
+
+def _presets() -> dict[str, RunConfig]:
+    "The named run configs."
+    era = dict(time=('1979-01-01', '2005-12-31'), train_time=PAPER_TRAIN, eval_time=PAPER_EVAL, check_finite=False, device='cuda')
+    arco = _era5('era5-arco', 'the paper: ARCO-ERA5 model level 120, 3-hourly, 23 classes (3-69 h), train 1979-1998 / eval 2000-2005 (GPU)',
+                 DataConfig(source='era5_arco', level=120, step='3h', **era), n_classes=23)
+    wb2 = _era5('era5-wb2', 'WeatherBench2 ERA5 at 850 hPa, 6-hourly: 11 classes (6-66 h), train 1979-1998 / eval 2000-2005 (GPU)',
+                DataConfig(source='era5_wb2', level=850, **era), n_classes=11)
+    return {c.name: c for c in (_smoke(), _demo(), _gpu(), arco, wb2)}
 
 PRESETS: dict[str, RunConfig] = _presets()
 
@@ -135,8 +169,17 @@ def list_presets() -> dict[str, str]:
     return {k: v.description for k, v in PRESETS.items()}
 
 # %% ../nbs/50_pipeline.ipynb #b8eb4ed0
-def resolve_key(cfg: RunConfig, key: str) -> str:
-    "The full dotted name of an override key: 'steps' → 'pretext.steps' when unique; ambiguous or unknown keys are refused."
+def _flat_keys(d: dict, prefix: str = '') -> list[str]:
+    "Dotted names of every leaf of a nested config dict (a `params` dict counts as one leaf)."
+    out = []
+    for k, v in d.items():
+        out += _flat_keys(v, f'{prefix}{k}.') if isinstance(v, dict) and k != 'params' else [f'{prefix}{k}']
+    return out
+
+def resolve_key(cfg: RunConfig, # the config the key applies to
+                key: str,       # a dotted or short key, '-' or '_'
+               ) -> str:        # the full dotted key
+    "The full dotted name of an override key: 'eval_frac' → 'data.eval_frac' when unique; ambiguous or unknown keys are refused."
     key = key.replace('-', '_')
     flat = _flat_keys(config_to_dict(cfg))
     if key in flat: return key
@@ -144,12 +187,6 @@ def resolve_key(cfg: RunConfig, key: str) -> str:
     require(len(hits) == 1, f"config key {key!r} is ambiguous: write one of {', '.join(hits)}" if hits else
             f"unknown config key {key!r}; see the run folder's config.json or `atmodist run --list-presets` for the keys")
     return hits[0]
-
-def _flat_keys(d: dict, prefix: str = '') -> list[str]:
-    out = []
-    for k, v in d.items():
-        out += _flat_keys(v, f'{prefix}{k}.') if isinstance(v, dict) and k != 'params' else [f'{prefix}{k}']
-    return out
 
 # %% ../nbs/50_pipeline.ipynb #ce1e6cb7
 def resolve_config(preset: str | None = None,    # preset name
@@ -170,15 +207,100 @@ def resolve_config(preset: str | None = None,    # preset name
     except (TypeError, ValueError) as e: raise AtmoError(f"bad config value: {e}") from None
 
 # %% ../nbs/50_pipeline.ipynb #b0220866
-def data_root() -> Path:
-    "Where generated datasets are cached: $ATMODIST_DATA, else `data/` in a source checkout, else ~/.cache/atmodist_nb."
-    if os.environ.get('ATMODIST_DATA'): return Path(os.environ['ATMODIST_DATA'])
-    root = project_root()
-    return root / 'data' if root is not None else Path.home() / '.cache' / 'atmodist_nb'
+from .core import data_root   # $ATMODIST_DATA, else data/ of a source checkout, else the user's cache
+
+# %% ../nbs/50_pipeline.ipynb #d03dc9d3
+def apply_grid_rule(ds,                 # canonical dataset, lat north→south
+                    factor: int,        # super-resolution factor the rows must divide
+                    rule: str = 'drop-south', # 'drop-south' or 'refuse'
+                   ):                   # the dataset, with `grid_rule` in its attrs when rows were dropped
+    "Drop the southernmost rows (at most factor - 1) so the rows divide the SR factor, or refuse with the fix."
+    H = ds.sizes['lat']; drop = H % factor
+    if drop == 0: return ds
+    require(rule == 'drop-south', f"the grid has {H} rows, not divisible by the upscale factor {factor}; use --data.grid_rule drop-south "
+            f"(drops {drop} southern row{'s' if drop > 1 else ''}) or regrid the data")
+    lats = ds.lat.values
+    ds = ds.isel(lat=slice(0, H - drop))
+    ds.attrs['grid_rule'] = f"dropped the southernmost {drop} row(s) (lat {', '.join(f'{x:g}' for x in lats[H - drop:])}): {H} -> {H - drop} rows, divisible by {factor}"
+    return ds
+
+# %% ../nbs/50_pipeline.ipynb #45e4de0e
+def open_data(cfg: RunConfig,                # the run's config
+              run_path: Path | None = None,  # the run folder, whose data.json names the shallow-water store it used
+              grid_rule: bool = True,        # apply the grid rule (False: the grid as stored)
+             ):                              # the canonical dataset (lazy)
+    "Open the run's canonical dataset (the cached shallow-water store, or a catalog entry / path), with the grid rule applied."
+    from atmodist_nb.data.catalog import open_source
+    d = cfg.data
+    if d.source == 'swe':
+        from atmodist_nb.data.synthetic import swe_cache_path
+        path = swe_cache_path(cfg.swe, data_root())
+        if run_path is not None and (run_path / 'data.json').exists(): path = Path(read_json(run_path / 'data.json')['path'])
+        src, kw = str(path), {}
+    else: src, kw = d.source, dict(catalog=d.catalog, **d.params)
+    ds = open_source(src, level=d.level, time=tuple(d.time) if d.time else None, step=d.step,
+                     max_lag=cfg.pretext.model.n_classes, check_finite=d.check_finite, **kw)
+    return apply_grid_rule(ds, cfg.superres.factor, d.grid_rule) if grid_rule else ds
+
+# %% ../nbs/50_pipeline.ipynb #2502d9a4
+def time_spans(times,                  # (T,) datetime64 times of the data
+               cfg: DataConfig,        # the data config: train_time/eval_time dates, or eval_frac
+               gap: int,               # least number of steps between the spans (the largest lag)
+              ) -> tuple[tuple[int, int], tuple[int, int]]: # ((t0, t1), (e0, e1)) training and evaluation spans, [start, stop)
+    "Training and evaluation spans as step indices: by dates when the config gives them, else by `eval_frac`."
+    from atmodist_nb.data.pairs import split_time
+    times = pd.DatetimeIndex(np.asarray(times))
+    if not cfg.train_time: return split_time(len(times), cfg.eval_frac, gap=gap)
+    def span(dates, what):
+        day = len(str(dates[1])) <= 10                                  # a date alone stands for the whole day
+        stop = pd.Timestamp(dates[1]) + (pd.Timedelta('1D') if day else pd.Timedelta(0))
+        i0, i1 = int(times.searchsorted(pd.Timestamp(dates[0]), 'left')), int(times.searchsorted(stop, 'left' if day else 'right'))
+        require(i1 - i0 > gap, f"data.{what} {dates[0]}..{dates[1]} holds {max(i1 - i0, 0)} time steps of the data "
+                f"({times[0]:%Y-%m-%d}..{times[-1]:%Y-%m-%d}), too few for lags up to {gap}; choose dates inside the data")
+        return i0, i1
+    (t0, t1), (e0, e1) = span(cfg.train_time, 'train_time'), span(cfg.eval_time, 'eval_time')
+    require(e0 - t1 >= gap, f"data.eval_time starts {e0 - t1} steps after data.train_time ends; leave at least {gap} steps "
+            "(the largest lag) between them so no pair straddles the spans")
+    return (t0, t1), (e0, e1)
+
+# %% ../nbs/50_pipeline.ipynb #4a9b3c77
+def streams(cfg: DataConfig,     # stream mode and memory budget
+            n_time: int, n_lat: int, n_lon: int, # the fields' size
+            device: str | torch.device = 'cpu',  # where they would live: bf16 on CUDA, float32 elsewhere
+           ) -> bool:            # True: stream windows from the store
+    "Whether a run streams its fields: `data.stream` on/off as said, `auto` when the normalised block exceeds `data.memory_gb`."
+    from atmodist_nb.data.stream import choose_stream
+    return choose_stream(cfg.stream, n_time, n_lat, n_lon, 2, cfg.memory_gb, 2 if torch.device(device).type == 'cuda' else 4)
+
+# %% ../nbs/50_pipeline.ipynb #045f68d8
+def check_run(cfg: RunConfig,      # the run's config
+              lats: np.ndarray,    # (H,) latitudes of the grid
+              n_lon: int,          # longitudes of the grid
+              times,               # (T,) times of the data (datetime64), or the number of steps
+              stages: tuple[str, ...] = STAGES, # the stages this run will execute
+             ) -> None:
+    "Refuse, before anything is written, settings that cannot work on this grid and span (one line each, naming the key)."
+    from atmodist_nb.data.pairs import patch_rows
+    H, W, band = len(lats), n_lon, cfg.pretext.lat_band
+    sr = any(s in SR_STAGES for s in stages)
+    keys = [('pretext.model.patch', cfg.pretext.model.patch)] + ([('superres.patch', cfg.superres.patch)] if sr else [])
+    keys += [('transfer.patch', cfg.transfer.patch)] if 'transfer' in stages else []
+    for key, P in keys:
+        require(P <= min(H, W), f"{key} {P} is larger than the grid ({H} x {W}); use --{key} {min(H, W)} or less")
+        if key != 'transfer.patch': patch_rows(lats, P, band, n_lon=W)
+    f = cfg.superres.factor
+    if 'sr_eval' in stages:
+        from atmodist_nb.sphere import grid_kind
+        require(grid_kind(lats) != 'regional', f"the super-resolution evaluation compares global spectra, but this grid is regional "
+                f"({min(lats):g}..{max(lats):g} degrees N); run `atmodist pretrain` on it, or use global data for `atmodist run`")
+    if sr: require(H % f == 0 and W % f == 0, f"the grid ({H} x {W}) is not divisible by the upscale factor {f}, which "
+                   f"super-resolution needs; use --superres.generator.factor that divides both, or a grid that is (--data.grid_rule drop-south fixes rows)")
+    if isinstance(times, (int, np.integer)): times = pd.date_range('2000-01-01', periods=int(times), freq='3h').values
+    time_spans(times, cfg.data, gap=cfg.pretext.model.n_classes)
 
 # %% ../nbs/50_pipeline.ipynb #caa60a58
 class Context:
-    "What the stages of one run share: config, folders, device, and the data once loaded."
+    "What the stages of one run share: config, folders, device, the data (opened lazily) and its pair sources."
     def __init__(self, cfg: RunConfig, run: RunDir, upstream: RunDir | None, device: torch.device, progress: bool):
         self.cfg, self.run, self.upstream, self.device, self.progress = cfg, run, upstream, device, progress
         self._ds = self._stats = self._fields = None
@@ -188,6 +310,10 @@ class Context:
         base = self.run
         if not self.run.done(stage) and self.upstream is not None and self.upstream.done(stage): base = self.upstream
         return base.path / (sub or stage)
+
+    def finished(self, stage: str) -> bool:
+        "Whether `stage` finished here or upstream."
+        return self.run.done(stage) or (self.upstream is not None and self.upstream.done(stage))
 
     def need(self, stage: str) -> Path:
         "The finished output folder of an earlier `stage` (refused, naming the command, when it is missing)."
@@ -205,8 +331,7 @@ class Context:
     @property
     def split(self) -> tuple[tuple[int, int], tuple[int, int]]:
         "Training and evaluation time spans [start, stop)."
-        from atmodist_nb.data.pairs import split_time
-        return split_time(self.ds.sizes['time'], self.cfg.data.eval_frac, gap=self.cfg.pretext.model.n_classes)
+        return time_spans(self.ds.time.values, self.cfg.data, gap=self.cfg.pretext.model.n_classes)
 
     @property
     def stats(self):
@@ -217,8 +342,14 @@ class Context:
         return self._stats
 
     @property
+    def streaming(self) -> bool:
+        "Whether this run streams its fields from the store instead of holding them in memory."
+        return streams(self.cfg.data, *(self.ds.sizes[k] for k in ('time', 'lat', 'lon')), device=self.device)
+
+    @property
     def fields(self) -> torch.Tensor:
-        "The whole normalised (T, C, H, W) block on the run's device (bf16 on CUDA)."
+        "The whole normalised (T, C, H, W) block on the run's device (bf16 on CUDA); only when not streaming."
+        require(not self.streaming, "the fields do not fit data.memory_gb and are streamed; raise --data.memory_gb or use --data.stream off")
         if self._fields is None:
             from atmodist_nb.data.normalize import to_tensor
             dt = torch.bfloat16 if self.device.type == 'cuda' else torch.float32
@@ -230,57 +361,129 @@ class Context:
     @property
     def lons(self) -> np.ndarray: return self.ds.lon.values.astype(np.float64)
 
-    def generator(self, offset: int) -> torch.Generator:
-        "A generator for one stage, on the device, seeded from the run seed."
+    def gen(self, offset: int) -> torch.Generator:
+        "A random generator for one stage, on the device, seeded from the run seed (and the rank under torchrun)."
         return torch.Generator(device=self.device).manual_seed(self.cfg.seed * 1000 + offset + 100_000 * int(os.environ.get('RANK', 0)))
 
-# %% ../nbs/50_pipeline.ipynb #45e4de0e
-def open_data(cfg: RunConfig, run_path: Path | None = None):
-    "Open the run's canonical dataset: the cached shallow-water store, or a catalog entry / path."
-    from atmodist_nb.data.catalog import open_source
+    def eval_fields(self, idx: np.ndarray) -> torch.Tensor:
+        "Normalised fields at time indices `idx`, float32 on the CPU, read from the data (never the bf16 block)."
+        from atmodist_nb.data.normalize import to_tensor
+        return to_tensor(self.ds.isel(time=np.asarray(idx)), self.stats, device='cpu', dtype=torch.float32)
+
+    def pairs(self, span: tuple[int, int], offset: int, *, sr: bool = False, pairs_per_epoch: int | None = None):
+        "Δt pairs (or, with `sr`, low/high-resolution patches) over `span`: see `pair_source`."
+        return pair_source(self, span, offset, sr=sr, pairs_per_epoch=pairs_per_epoch)
+
+# %% ../nbs/50_pipeline.ipynb #240ce4a6
+def pair_source(ctx: Context,            # the run's context
+                span: tuple[int, int],   # [t0, t1) time steps to draw from
+                offset: int,             # which stream of random numbers (one per use, so stages do not share draws)
+                *, sr: bool = False,     # low-/high-resolution patches for super-resolution instead of Δt pairs
+                pairs_per_epoch: int | None = None, # streaming: pairs per sweep of the span (None: the source's default)
+               ):
+    "A Δt pair source (or SR patch source) over `span`: a sampler on the in-memory block, or windows streamed from the store."
+    pc, sc = ctx.cfg.pretext, ctx.cfg.superres
+    if not ctx.streaming:
+        from atmodist_nb.data.pairs import PairSampler, SRSampler
+        if sr: return SRSampler(ctx.fields, ctx.lats, patch=sc.patch, factor=sc.factor, lat_band=pc.lat_band, t_range=span, generator=ctx.gen(offset))
+        return PairSampler(ctx.fields, ctx.lats, patch=pc.model.patch, n_classes=pc.model.n_classes, lat_band=pc.lat_band,
+                           t_range=span, generator=ctx.gen(offset))
+    from atmodist_nb.data.stream import StreamPairs
+    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
+    return StreamPairs(ctx.ds, ctx.stats, patch=sc.patch if sr else pc.model.patch, n_classes=0 if sr else pc.model.n_classes,
+                       sr_factor=sc.factor if sr else None, lat_band=pc.lat_band, t_range=span, memory_gb=ctx.cfg.data.memory_gb,
+                       seed=ctx.cfg.seed * 1000 + offset, pairs_per_epoch=pairs_per_epoch, rank=rank, world=world, device=ctx.device,
+                       dtype=torch.bfloat16 if ctx.device.type == 'cuda' else torch.float32)
+
+# %% ../nbs/50_pipeline.ipynb #e19d44c7
+MEASURED_RATES = {   # from bench/RESULTS.md: what one device did, with the reference networks
+    'cuda': {'pretext_pairs_s': 21_485, 'gan_patches_s': 8_107, 'where': 'one H200, bf16, compiled (bench/RESULTS.md)'},
+    'cpu': {'pretext_pairs_s': 517, 'gan_patches_s': 26.8, 'where': 'the 2-core CI machine, reference networks (bench/RESULTS.md)'},
+}
+
+def _source_shape(cfg: RunConfig) -> dict:
+    "Grid, times and bytes per value of the run's source, from metadata only (a cloud entry's from the catalog, uncontacted)."
     d = cfg.data
     if d.source == 'swe':
-        from atmodist_nb.data.synthetic import swe_cache_path
-        path = swe_cache_path(cfg.swe, data_root())
-        if run_path is not None and (run_path / 'data.json').exists(): path = Path(read_json(run_path / 'data.json')['path'])
-        src, kw = str(path), {}
-    else: src, kw = d.source, dict(catalog=d.catalog, **d.params)
-    return open_source(src, level=d.level, time=tuple(d.time) if d.time else None, step=d.step,
-                       max_lag=cfg.pretext.model.n_classes, check_finite=d.check_finite, **kw)
+        from atmodist_nb.data.synthetic import swe_grid, resolve_swe
+        lats, lons = swe_grid(cfg.swe); sw = resolve_swe(cfg.swe)
+        n = int(round(sw.days * 24 / sw.out_every_hours))
+        return {'what': f'the embedded shallow-water model ({sw.days:g} days after {sw.spinup_days:g} spin-up, generated once and cached)',
+                'lats': lats, 'n_lon': len(lons), 'times': pd.date_range(sw.start, periods=n, freq=f'{sw.out_every_hours}h').values, 'bytes': 4}
+    from atmodist_nb.data.catalog import catalog_spec
+    spec = catalog_spec(d.catalog)['sources'].get(d.source) if not os.path.exists(d.source) else None
+    url = str((spec or {}).get('args', {}).get('urlpath', ''))
+    if spec is not None and '://' in url and not d.params:
+        m = spec.get('metadata') or {}
+        require('grid' in m and 'time_coverage' in m, f"catalog entry {d.source!r} is remote and declares no grid/time_coverage metadata; "
+                "add them to the entry, or prepare a local store first (atmodist prepare)")
+        step = d.step or m.get('step', '1h')
+        t0, t1 = d.time or m['time_coverage']
+        times = pd.date_range(t0, pd.Timestamp(t1) + pd.Timedelta('1D') - pd.Timedelta(step), freq=step).values
+        H, W = m['grid']
+        return {'what': f"catalog entry {d.source!r} at {url} (not contacted: grid and span from the catalog's metadata)",
+                'lats': np.linspace(90, -90, H), 'n_lon': W, 'times': times, 'bytes': int(m.get('bytes_per_value', 4))}
+    ds = open_data(dataclasses.replace(cfg, data=dataclasses.replace(d, check_finite=False)), grid_rule=False)
+    return {'what': f"{d.source} (opened lazily: metadata only)", 'lats': ds.lat.values, 'n_lon': ds.sizes['lon'], 'times': ds.time.values,
+            'bytes': 4}
 
-# %% ../nbs/50_pipeline.ipynb #045f68d8
-def check_run(cfg: RunConfig,      # the run's config
-              lats: np.ndarray,    # (H,) latitudes of the grid
-              n_lon: int,          # longitudes of the grid
-              n_time: int,         # time steps of the data
-             ) -> None:
-    "Refuse, before anything is written, settings that cannot work on this grid and span (one line each, naming the key)."
-    from atmodist_nb.data.pairs import patch_rows, split_time
-    H, W, band = len(lats), n_lon, cfg.pretext.lat_band
-    for key, P in (('pretext.model.patch', cfg.pretext.model.patch), ('superres.patch', cfg.superres.patch), ('transfer.patch', cfg.transfer.patch)):
-        require(P <= min(H, W), f"{key} {P} is larger than the grid ({H} x {W}); use --{key} {min(H, W)} or less")
-    n_in = int((np.abs(np.asarray(lats, float)) <= band + 1e-9).sum())
-    for key, P in (('pretext.model.patch', cfg.pretext.model.patch), ('superres.patch', cfg.superres.patch)):
-        require(n_in >= P, f"pretext.lat_band {band:g} leaves {n_in} grid rows, fewer than {key} {P}; widen --pretext.lat_band or use a smaller patch")
-        patch_rows(lats, P, band, n_lon=W)
-    f = cfg.superres.factor
-    require(H % f == 0 and W % f == 0, f"the grid ({H} x {W}) is not divisible by the upscale factor {f}; use a grid that is (e.g. --swe.nlat {H // f * f})")
-    split_time(n_time, cfg.data.eval_frac, gap=cfg.pretext.model.n_classes)
+def _gb(n: float) -> str: return f'{n / 1e9:,.1f} GB' if n >= 1e8 else f'{n / 1e6:,.1f} MB'
+
+def _hours(s: float) -> str: return f'{s / 3600:,.1f} h' if s >= 3600 else f'{s / 60:,.1f} min'
+
+# %% ../nbs/50_pipeline.ipynb #a9ae6b73
+def plan_run(cfg: RunConfig,                 # the run's config
+             stages: tuple[str, ...] = STAGES, # the stages it would run
+             device: str | None = None,      # the device it would run on (default: the config's data.device)
+            ) -> str:                        # the plan, as lines of text
+    "What a run would read, hold and compute, and about how long it takes, without reading any data values."
+    src, d = _source_shape(cfg), cfg.data
+    lats, W, times = np.asarray(src['lats']), src['n_lon'], src['times']
+    H0 = len(lats); f = cfg.superres.factor; H = H0 - H0 % f if d.grid_rule == 'drop-south' else H0
+    check_run(cfg, lats[:H], W, times, stages)
+    (t0, t1), (e0, e1) = time_spans(times, d, gap=cfg.pretext.model.n_classes)
+    T = pd.DatetimeIndex(times); dev = torch.device(device or d.device)
+    from atmodist_nb.data.stream import field_bytes
+    read = len(times) * 2 * H0 * W * src['bytes']; held = field_bytes(len(times), H, W, 2, 2 if dev.type == 'cuda' else 4)
+    stream = streams(d, len(times), H, W, dev)
+    rate = MEASURED_RATES['cuda' if dev.type == 'cuda' else 'cpu']
+    pairs = cfg.pretext.steps * cfg.pretext.batch
+    gan = (cfg.superres.pretrain_steps + 2 * cfg.superres.gan_steps) * cfg.superres.batch
+    rule = f" -> {H} x {W} (drop the southernmost {H0 - H} row(s) so rows divide the SR factor {f}; data.grid_rule)" if H != H0 else ''
+    lines = [f"plan for run {cfg.name!r}: {cfg.description}", f"source: {src['what']}", f"grid: {H0} x {W}{rule}",
+             f"time: {len(times):,} steps {T[0]:%Y-%m-%d %H:%M} .. {T[-1]:%Y-%m-%d %H:%M}; train {T[t0]:%Y-%m-%d}..{T[t1 - 1]:%Y-%m-%d} "
+             f"({t1 - t0:,} steps), gap {e0 - t1:,} steps, eval {T[e0]:%Y-%m-%d}..{T[e1 - 1]:%Y-%m-%d} ({e1 - e0:,} steps)",
+             f"bytes to read: {_gb(read)} (vo and d, {src['bytes']} bytes per value)",
+             f"memory: the normalised fields take {_gb(held)} on {dev.type} against data.memory_gb {d.memory_gb:g} GB -> "
+             + (f"streamed in windows from a local store (data.stream {d.stream})" if stream else f"held in memory (data.stream {d.stream})")]
+    if stream and d.source != 'swe':
+        lines.append(f"prepare once: atmodist prepare {d.source} --out STORE.zarr --time {T[0]:%Y-%m-%d} {T[-1]:%Y-%m-%d} "
+                     f"--train {T[t0]:%Y-%m-%d} {T[t1 - 1]:%Y-%m-%d}" + (f" --level {d.level:g}" if d.level is not None else '')
+                     + (f" --step {d.step}" if d.step else '') + f" (writes about {_gb(len(times) * 2 * H * W * 4)} in float32), then --data.source STORE.zarr")
+    if 'pretext' in stages: lines.append(f"pretext: {cfg.pretext.steps:,} steps x batch {cfg.pretext.batch} = {pairs:,} pairs; about "
+                                         f"{_hours(pairs / rate['pretext_pairs_s'])} at {rate['pretext_pairs_s']:,} pairs/s ({rate['where']})")
+    if any(s in SR_STAGES for s in stages): lines.append(f"super-resolution: {gan:,} patches (pretraining + two GANs); about "
+                                                         f"{_hours(gan / rate['gan_patches_s'])} at {rate['gan_patches_s']:,} patches/s ({rate['where']})")
+    return '\n'.join(lines)
 
 # %% ../nbs/50_pipeline.ipynb #9b4c14a2
 def stage_data(ctx: Context) -> dict:
-    "Generate (or find in the cache) the shallow-water store, or open the catalog source; record where the data are."
+    "Generate (or find in the cache) the shallow-water store, or open the catalog source; record where the data are and how they split."
     cfg = ctx.cfg
     if cfg.data.source == 'swe':
         from atmodist_nb.data.synthetic import generate_swe, swe_cache_path
         path = swe_cache_path(cfg.swe, data_root())
-        generate_swe(cfg.swe, path, device=cfg.data.device if torch.cuda.is_available() or cfg.data.device == 'cpu' else 'cpu', progress=ctx.progress)
+        dev = cfg.data.device if torch.cuda.is_available() or cfg.data.device == 'cpu' else 'cpu'
+        generate_swe(cfg.swe, path, device=dev, progress=ctx.progress)
         write_json(ctx.run.path / 'data.json', {'source': 'swe', 'path': str(path)})
     else: write_json(ctx.run.path / 'data.json', {'source': cfg.data.source, 'params': cfg.data.params})
-    ds = ctx.ds
+    ds = ctx.ds; t = pd.DatetimeIndex(ds.time.values)
     (t0, t1), (e0, e1) = ctx.split
     return {'n_time': int(ds.sizes['time']), 'grid': [int(ds.sizes['lat']), int(ds.sizes['lon'])], 'train': [t0, t1], 'eval': [e0, e1],
-            'step_hours': float(ds.attrs.get('step_hours', 3.0))}
+            'train_dates': [f'{t[t0]:%Y-%m-%d %H:%M}', f'{t[t1 - 1]:%Y-%m-%d %H:%M}'],
+            'eval_dates': [f'{t[e0]:%Y-%m-%d %H:%M}', f'{t[e1 - 1]:%Y-%m-%d %H:%M}'], 'gap_steps': e0 - t1,
+            'step_hours': float(ds.attrs.get('step_hours', 3.0)), 'grid_rule': ds.attrs.get('grid_rule', 'none needed'),
+            'streaming': bool(ctx.streaming)}
 
 def stage_norm(ctx: Context) -> dict:
     "Fit the normalisation on the training span only (dask, chunk by chunk); save it as JSON."
@@ -294,54 +497,54 @@ def stage_norm(ctx: Context) -> dict:
 def stage_pretext(ctx: Context) -> dict:
     "Train the pretext task (resumes from its last checkpoint)."
     from atmodist_nb.train.pretext import train_pretext, plot_pretext
-    tr, ev = ctx.split
-    res = train_pretext(ctx.cfg.pretext, ctx.fields, ctx.lats, ctx.run.path / 'pretext', t_train=tr, t_eval=ev,
-                        device=ctx.device, progress=ctx.progress)
+    tr, ev = ctx.split; pc = ctx.cfg.pretext
+    if ctx.streaming:   # one sweep of the training span per run; the held-out source restarts at each evaluation
+        data, kw = ctx.pairs(tr, 1, pairs_per_epoch=pc.steps * pc.batch), {'eval_data': ctx.pairs(ev, 2, pairs_per_epoch=pc.eval_batches * pc.batch)}
+    else: data, kw = ctx.fields, {'t_train': tr, 't_eval': ev}
+    res = train_pretext(pc, data, ctx.lats, ctx.run.path / 'pretext', device=ctx.device, progress=ctx.progress, **kw)
     plot_pretext(ctx.run.path / 'pretext')
     return {k: v for k, v in res.items() if isinstance(v, (int, float, str, bool))}
 
 def stage_pretext_eval(ctx: Context) -> dict:
-    "Held-out top-1/top-3 and confusion matrix; α of the distance; distance vs Δt beside l2, l1, PSNR, SSIM."
-    from atmodist_nb.train.pretext import load_pretext, evaluate_pretext, plot_pretext
-    from atmodist_nb.data.pairs import PairSampler
+    "α of the distance; distance vs Δt beside l2, l1, PSNR, SSIM; the encoder's maps (held-out top-1/top-3 come from training)."
+    from atmodist_nb.train.pretext import load_pretext
     from atmodist_nb.distance import calibrate_alpha, distance_vs_lag, AtmoDistLoss
+    from atmodist_nb.explain import explain_report
     pdir = ctx.need('pretext'); model, pcfg = load_pretext(pdir, ctx.device)
-    (tr, ev), dc, K = ctx.split, ctx.cfg.distance, pcfg.model.n_classes
-    top = evaluate_pretext(model, ctx.fields, ctx.lats, t_range=ev, cfg=pcfg, n_batches=dc.top_batches, device=ctx.device, generator=ctx.generator(11))
-    write_json(pdir / 'eval.json', top); plot_pretext(pdir)
-    pairs = lambda rng, off: PairSampler(ctx.fields, ctx.lats, patch=pcfg.model.patch, n_classes=K, lat_band=pcfg.lat_band, t_range=rng, generator=ctx.generator(off))
-    alpha = calibrate_alpha(model, pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir)
-    res = distance_vs_lag(AtmoDistLoss(model, alpha, dc.tap), pairs(ev, 13), n_batches=dc.eval_batches, batch=dc.batch,
+    (tr, ev), dc = ctx.split, ctx.cfg.distance
+    top = read_json(pdir / 'eval.json', 'held-out pretext evaluation')   # computed once, by the training loop's final evaluation
+    alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir)
+    res = distance_vs_lag(AtmoDistLoss(model, alpha, dc.tap), ctx.pairs(ev, 13), n_batches=dc.eval_batches, batch=dc.batch,
                           dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)), out_dir=ctx.run.sub('distance'))
+    ex = explain_report(model, ctx.pairs(ev, 14), ctx.run.sub('explain'), n_pairs=min(4, dc.explain_pairs), gen=torch.Generator().manual_seed(ctx.cfg.seed),
+                        n_validity=max(dc.explain_pairs, 2), batch=dc.batch)
     return {'top1': top['top1'], 'top3': top['top3'], 'chance': top['chance'], 'alpha': alpha,
             'distance_spearman': res['distance']['spearman'], 'distance_separability': res['distance']['separability'],
-            'l2_separability': res['l2']['separability']}
+            'l2_separability': res['l2']['separability'], 'map_enstrophy_rho': ex['trained']['spearman_enstrophy']}
 
 # %% ../nbs/50_pipeline.ipynb #7b5f76fc
-def _sr_samplers(ctx: Context):
-    from atmodist_nb.data.pairs import SRSampler
-    sc, (tr, ev) = ctx.cfg.superres, ctx.split
-    mk = lambda rng, off: SRSampler(ctx.fields, ctx.lats, patch=sc.patch, factor=sc.factor, lat_band=ctx.cfg.pretext.lat_band, t_range=rng, generator=ctx.generator(off))
-    return mk(tr, 21), mk(ev, 22)
-
 def stage_sr_pretrain(ctx: Context) -> dict:
-    "Generator pretraining on pixel MSE, shared by both GANs."
+    "Generator pretraining on pixel MSE, shared by both GANs (and evaluated on its own as the `mse_cnn` row)."
     from atmodist_nb.train.superres import pretrain_generator
-    train, held = _sr_samplers(ctx)
-    res = pretrain_generator(ctx.cfg.superres, train, ctx.run.path / 'sr_pretrain', device=ctx.device, progress=ctx.progress, eval_sampler=held)
+    tr, ev = ctx.split
+    sc = ctx.cfg.superres
+    res = pretrain_generator(sc, ctx.pairs(tr, 21, sr=True, pairs_per_epoch=sc.pretrain_steps * sc.batch), ctx.run.path / 'sr_pretrain', device=ctx.device,
+                             progress=ctx.progress, eval_sampler=ctx.pairs(ev, 22, sr=True))
     return {k: v for k, v in res.items() if isinstance(v, (int, float, str, bool))}
 
 def _content_loss(ctx: Context, content: str) -> nn.Module | None:
+    "None for pixel MSE; the frozen AtmoDist distance of the pretext run otherwise."
     if content == 'mse': return None
     from atmodist_nb.distance import AtmoDistLoss
     return AtmoDistLoss.from_run(ctx.need('pretext'), ctx.device)
 
 def _stage_gan(ctx: Context, content: str) -> dict:
+    "Adversarial training from the pretrained generator with the given content loss."
     from atmodist_nb.train.superres import train_gan
-    train, held = _sr_samplers(ctx)
+    tr, ev = ctx.split
     cfg = dataclasses.replace(ctx.cfg.superres, content=content)
-    res = train_gan(cfg, train, _content_loss(ctx, content), ctx.run.path / f'sr_{content}', init_generator=ctx.need('sr_pretrain'),
-                    device=ctx.device, progress=ctx.progress, eval_sampler=held)
+    res = train_gan(cfg, ctx.pairs(tr, 21, sr=True, pairs_per_epoch=cfg.gan_steps * cfg.batch), _content_loss(ctx, content), ctx.run.path / f'sr_{content}',
+                    init_generator=ctx.need('sr_pretrain'), device=ctx.device, progress=ctx.progress, eval_sampler=ctx.pairs(ev, 22, sr=True))
     return {k: v for k, v in res.items() if isinstance(v, (int, float, str, bool))}
 
 def stage_sr_mse(ctx: Context) -> dict:
@@ -353,42 +556,46 @@ def stage_sr_atmodist(ctx: Context) -> dict:
     return _stage_gan(ctx, 'atmodist')
 
 # %% ../nbs/50_pipeline.ipynb #004e2332
-def eval_times(span: tuple[int, int], n: int) -> np.ndarray:
-    "`n` time indices spread evenly over `span` [start, stop) (fewer if the span is shorter)."
-    return np.unique(np.linspace(span[0], span[1] - 1, min(n, span[1] - span[0])).round().astype(int))
+def eval_times(span: tuple[int, int], # the evaluation span [start, stop)
+               n: int,                 # how many steps; 0 = all of them
+              ) -> np.ndarray:         # consecutive time indices from the start of the span
+    "The first `n` consecutive steps of the evaluation span (all when `n` is 0 or the span is shorter)."
+    return np.arange(span[0], span[1] if n == 0 else min(span[1], span[0] + n))
+
+# %% ../nbs/50_pipeline.ipynb #b6b06ce6
+SR_METHODS = {'mse_cnn': 'sr_pretrain', 'mse_gan': 'sr_mse', 'atmodist_gan': 'sr_atmodist'}   # method -> the stage that trains it
 
 def stage_sr_eval(ctx: Context) -> dict:
-    "Whole held-out fields: truth vs bicubic, bilinear, MSE-GAN and AtmoDist-GAN, compared in physical units."
+    "Whole held-out fields: truth vs interpolation, the MSE CNN and both GANs, compared in physical units and float32."
+    import torch.nn.functional as F
     from atmodist_nb.eval.superres import upscale_field, bilinear, evaluate_superres
     from atmodist_nb.train.superres import load_generator
     from atmodist_nb.data.normalize import denormalize
     _, ev = ctx.split; ec, f = ctx.cfg.evaluation, ctx.cfg.superres.factor
-    H, W = ctx.fields.shape[-2:]
-    require(H % f == 0 and W % f == 0, f"the grid ({H} x {W}) is not divisible by the upscale factor {f}; choose a grid that is (e.g. nlat a multiple of {f})")
-    truth = ctx.fields[torch.as_tensor(eval_times(ev, ec.n_times), device=ctx.fields.device)].float().cpu()
-    lr = F.avg_pool2d(truth, f)
-    amp = ctx.device.type == 'cuda'
-    methods = {'bilinear': bilinear(lr, f)}
-    for name in ('mse', 'atmodist'):
-        if ctx.run.done(f'sr_{name}') or (ctx.upstream is not None and ctx.upstream.done(f'sr_{name}')):
-            methods[f'{name}_gan'] = upscale_field(load_generator(ctx.need(f'sr_{name}'), ctx.device), lr, device=ctx.device, batch=ec.batch, amp=amp)
-    res = evaluate_superres(truth, lr, methods, ctx.run.sub('sr_eval'), lats=ctx.lats, lons=ctx.lons,
-                            denormalize=lambda x: denormalize(x, ctx.stats), generator=torch.Generator().manual_seed(ctx.cfg.seed))
+    truth = ctx.eval_fields(eval_times(ev, ec.n_times))
+    low_res = F.avg_pool2d(truth, f)
+    methods = {'bilinear': bilinear(low_res, f)}
+    for name, stage in SR_METHODS.items():
+        if ctx.finished(stage): methods[name] = upscale_field(load_generator(ctx.need(stage), ctx.device), low_res, device=ctx.device, batch=ec.batch)
+    res = evaluate_superres(truth, low_res, methods, ctx.run.sub('sr_eval'), lats=ctx.lats, lons=ctx.lons,
+                            denormalize=lambda x: denormalize(x, ctx.stats), lat_band=ctx.cfg.pretext.lat_band, n_boot=ec.bootstrap,
+                            generator=torch.Generator().manual_seed(ctx.cfg.seed))
     return {'n_time': res['n_time'], 'methods': list(res['methods'])}
 
 # %% ../nbs/50_pipeline.ipynb #0b87c9b9
 def stage_transfer(ctx: Context) -> dict:
-    "Few-label transfer: vortex tracks (the tracker's, or HURDAT2's), then learning curves with and without the pretrained encoder."
+    "Few-label transfer: vortex tracks (the tracker's, or HURDAT2's), then learning curves; test tracks only from the held-out span."
     from atmodist_nb.transfer import tracks_for, run_transfer
     from atmodist_nb.train.pretext import load_pretext
     from atmodist_nb.models.atmodist import AtmoDist
     model, pcfg = load_pretext(ctx.need('pretext'), 'cpu')
     cfg = dataclasses.replace(ctx.cfg.transfer, patch=pcfg.model.patch)   # the encoder was trained on this patch size
     tracks = tracks_for(ctx.ds, cfg.tracks)
+    _, ev = ctx.split
     res = run_transfer(cfg, ctx.fields, ctx.lats, ctx.lons, ctx.ds.time.values, tracks, ctx.run.path,
                        encoder_factory=lambda: AtmoDist(pcfg.model).encoder, pretrained_state=model.encoder.state_dict(),
-                       device=ctx.device, progress=ctx.progress)
-    return {'n_tracks': res['n_tracks_pool'] + res['n_tracks_test'], 'n_samples': res['n_samples']}
+                       device=ctx.device, progress=ctx.progress, eval_span=ev)
+    return {'n_tracks': res['n_tracks_pool'] + res['n_tracks_test'], 'n_samples': res['n_samples'], 'n_tracks_test': res['n_tracks_test']}
 
 # %% ../nbs/50_pipeline.ipynb #c5893d07
 def stage_report(ctx: Context) -> dict:
@@ -403,6 +610,34 @@ STAGE_FNS = {'data': stage_data, 'norm': stage_norm, 'pretext': stage_pretext, '
              'sr_eval': stage_sr_eval, 'transfer': stage_transfer, 'report': stage_report}
 
 # %% ../nbs/50_pipeline.ipynb #96a728ef
+def _preflight(cfg: RunConfig, stages: tuple[str, ...]):
+    "Check the config against the grid and span before anything is written; the opened dataset (None for the shallow-water default)."
+    if cfg.data.source == 'swe':   # bad settings fail before the (long) simulation
+        from atmodist_nb.data.synthetic import swe_grid, resolve_swe
+        lats, lons = swe_grid(cfg.swe); sw = resolve_swe(cfg.swe)
+        check_run(cfg, lats, len(lons), int(round(sw.days * 24 / sw.out_every_hours)), stages)
+        return None
+    ds = open_data(cfg); check_run(cfg, ds.lat.values, ds.sizes['lon'], ds.time.values, stages)
+    return ds
+
+def _run_stages(ctx: Context, stages: tuple[str, ...], rank: int, world: int) -> dict:
+    "Run `stages` in order, skipping finished ones; rank 0 alone runs the stages that do not train under DDP."
+    summary, run = {}, ctx.run
+    for st in stages:
+        if run.done(st): summary[st] = {**run.stage_info(st), 'skipped': True}; print(f'atmodist: {st}: done already, skipped'); continue
+        if rank > 0 and st not in DDP_STAGES:   # the others wait for rank 0's marker
+            while not run.done(st): time.sleep(1)
+            continue
+        print(f'atmodist: {st} ...', flush=True)
+        t0 = time.perf_counter(); seed_everything(ctx.cfg.seed)
+        info = STAGE_FNS[st](ctx) or {}
+        info = {**info, 'seconds': round(time.perf_counter() - t0, 2), 'device': str(ctx.device)}
+        if rank == 0: run.mark_done(st, info); summary[st] = info
+        if world > 1 and st in DDP_STAGES:      # every rank waits for rank 0's marker
+            import torch.distributed as dist; dist.barrier()
+        if rank == 0: print(f"atmodist: {st}: done in {info['seconds']:.1f} s", flush=True)
+    return summary
+
 def run_pipeline(cfg: RunConfig,                 # the run's config
                  out: str | Path,                # the run folder (resumed if it holds the same config)
                  *, stages: tuple[str, ...] | None = None, # subset of STAGES (default: all, in order)
@@ -419,46 +654,32 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
         require(Path(upstream, 'config.json').exists(), f"{upstream} is not a run folder (no config.json); point --pretext to a finished pretext run")
         up = RunDir(upstream)
     dev = get_device(device)
-    if cfg.data.source == 'swe':   # bad settings and bad data fail before any output is written
-        from atmodist_nb.data.synthetic import swe_grid, resolve_swe
-        lats, lons = swe_grid(cfg.swe); sw = resolve_swe(cfg.swe)
-        ds = None; check_run(cfg, lats, len(lons), int(round(sw.days * 24 / sw.out_every_hours)))
-    else:
-        ds = open_data(cfg); check_run(cfg, ds.lat.values, ds.sizes['lon'], ds.sizes['time'])
-    out = Path(out); fresh = not (out / 'config.json').exists()
-    run = RunDir(out, cfg)
-    ctx, summary = Context(cfg, run, up, dev, progress), {}
-    ctx._ds = ds
+    ds = _preflight(cfg, stages)
+    out = Path(out)
     rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # under torchrun
-    pg = False
-    if world > 1:   # one process group for the whole run (gloo on CPU, nccl on CUDA, each rank on its own GPU)
-        from atmodist_nb.train.pretext import _dist_setup
-        rank, world, dev, pg = _dist_setup(dev); ctx.device = dev
-    try:
-        for st in stages:
-            if run.done(st): summary[st] = {**run.stage_info(st), 'skipped': True}; print(f'atmodist: {st}: done already, skipped'); continue
-            if rank > 0 and st not in DDP_STAGES:   # rank 0 alone runs this stage; the others wait for its marker
-                while not run.done(st): time.sleep(1)
-                continue
-            print(f'atmodist: {st} ...', flush=True)
-            t0 = time.perf_counter(); seed_everything(cfg.seed)
-            info = STAGE_FNS[st](ctx) or {}
-            info = {**info, 'seconds': round(time.perf_counter() - t0, 2), 'device': str(dev)}
-            if rank == 0: run.mark_done(st, info); summary[st] = info
-            if world > 1 and st in DDP_STAGES:      # a DDP stage: every rank waits for rank 0's marker
-                import torch.distributed as dist; dist.barrier()
-            if rank > 0: continue
-            print(f"atmodist: {st}: done in {info['seconds']:.1f} s", flush=True)
-    except AtmoError:
-        if fresh and rank == 0 and not any((out / '.done').glob('*.json')): shutil.rmtree(out, ignore_errors=True)   # nothing half-made left behind
-        raise
-    finally:
-        if pg:
-            import torch.distributed as dist; dist.destroy_process_group()
-    return summary
+    with run_lock(out) if rank == 0 else contextlib.nullcontext():   # one writer per run folder
+        fresh = not (out / 'config.json').exists()
+        run = RunDir(out, cfg)
+        ctx = Context(cfg, run, up, dev, progress); ctx._ds = ds
+        pg = False
+        if world > 1:   # one process group for the whole run (gloo on CPU, nccl on CUDA, each rank on its own GPU)
+            from atmodist_nb.train.pretext import _dist_setup
+            rank, world, dev, pg = _dist_setup(dev); ctx.device = dev
+        try: return _run_stages(ctx, stages, rank, world)
+        except AtmoError:
+            if fresh and rank == 0 and not any((out / '.done').glob('*.json')):   # nothing half-made left behind (the lock file goes on exit)
+                for p in out.iterdir():
+                    if p.name != '.lock': shutil.rmtree(p) if p.is_dir() else p.unlink()
+            raise
+        finally:
+            if pg:
+                import torch.distributed as dist; dist.destroy_process_group()
 
 # %% ../nbs/50_pipeline.ipynb #8fd60002
-def evaluate_run(run_dir: str | Path, *, device: str | None = None, progress: bool = True) -> dict:
+def evaluate_run(run_dir: str | Path,         # a run folder holding trained GANs
+                 *, device: str | None = None, # where to run (default: cuda when available)
+                 progress: bool = True,        # progress bars
+                ) -> dict:                     # stage -> its summary
     "Re-run the evaluation and report of a run folder holding trained GANs."
     run_dir = Path(run_dir)
     cfg = config_from_dict(RunConfig, read_json(run_dir / 'config.json', 'run config'))
@@ -466,3 +687,15 @@ def evaluate_run(run_dir: str | Path, *, device: str | None = None, progress: bo
         p = run_dir / '.done' / f'{st}.json'
         if p.exists(): p.unlink()
     return run_pipeline(cfg, run_dir, stages=('sr_eval', 'report'), device=device, progress=progress)
+
+# %% ../nbs/50_pipeline.ipynb #77390408
+def run_config(run_dir: str | Path) -> RunConfig:
+    "The config a run folder was made with."
+    return config_from_dict(RunConfig, read_json(Path(run_dir) / 'config.json', 'run config'))
+
+def run_dataset(run_dir: str | Path, # a run folder whose `data` stage finished
+               ):                    # the canonical dataset the run trained and evaluated on (lazy)
+    "Open the canonical dataset of a run folder: the same data, grid rule and time selection the stages used."
+    run_dir = Path(run_dir)
+    require((run_dir / '.done' / 'data.json').exists(), f"{run_dir} has no finished data stage; run `atmodist run --stages data --out {run_dir}` first")
+    return open_data(run_config(run_dir), run_dir)

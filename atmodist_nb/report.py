@@ -9,7 +9,8 @@ from pathlib import Path
 from .core import read_json, write_json, atomic_write, require
 
 # %% auto #0
-__all__ = ['collect_metrics', 'metrics_table', 'write_report']
+__all__ = ['NOT_SCALAR', 'SR_ORDER', 'collect_metrics', 'metrics_table', 'data_section', 'distance_section', 'superres_section',
+           'explain_section', 'write_report']
 
 # %% ../nbs/51_report.ipynb #3f90994e
 def _find(rel: str, *roots: Path) -> Path | None:
@@ -23,14 +24,29 @@ def _load(rel: str, *roots: Path) -> dict | None:
     return read_json(p) if p is not None else None
 
 # %% ../nbs/51_report.ipynb #3aeca1d9
+def _sr_metrics(sr: dict) -> dict:
+    "Per method, the headline super-resolution numbers (globe, and inside / outside the training band)."
+    out = {}
+    for name, r in sr['methods'].items():
+        reg = r.get('regions') or {}
+        out[name] = {'rmse': r['rmse'], 'psnr': r.get('psnr'), 'ssim': r.get('ssim'), 'spectrum_error_high': r['spectrum_error_high'],
+                     'spectrum_excess': r.get('spectrum_excess'), 'wasserstein_median': r['wasserstein_median'],
+                     'semivariogram_error': r.get('semivariogram_error'),
+                     **{f'rmse_{k}': (reg.get(k) or {}).get('rmse') for k in ('in_band', 'out_band') if reg.get(k)}}
+    return out
+
 def collect_metrics(run: str | Path,                 # the run folder
                     upstream: str | Path | None = None, # the run it builds on, if any
                    ) -> dict:                        # the nested metrics (keys like pretext.top1, mse_gan.rmse, timing.pretext)
     "Gather the headline numbers of a run from the files its stages wrote."
     run = Path(run); up = Path(upstream) if upstream else None
     m: dict = {}
+    data = _load('.done/data.json', run, up)
+    if data: m['data'] = {k: data[k] for k in ('grid', 'train_dates', 'eval_dates', 'gap_steps', 'grid_rule', 'streaming') if k in data}
     ev = _load('pretext/eval.json', run, up)
     if ev: m['pretext'] = {k: ev[k] for k in ('top1', 'top3', 'chance', 'loss') if k in ev}
+    ex = _load('explain/explain.json', run, up)
+    if ex: m['explain'] = ex
     al = _load('pretext/alpha.json', run, up)
     dv = _load('distance/distance_vs_lag.json', run, up)
     if dv:
@@ -39,12 +55,11 @@ def collect_metrics(run: str | Path,                 # the run folder
         if al: m['distance']['alpha'] = al['alpha']
     sr = _load('sr_eval/metrics.json', run)
     if sr:
-        for name, r in sr['methods'].items():
-            m[name] = {'rmse': r['rmse'], 'psnr': r.get('psnr'), 'ssim': r.get('ssim'), 'spectrum_error_high': r['spectrum_error_high'],
-                       'wasserstein_median': r['wasserstein_median'], 'semivariogram_error': r.get('semivariogram_error')}
-        if sr.get('comparison'): m['cities'] = sr['comparison']
+        m.update(_sr_metrics(sr))
+        m['cities'] = sr.get('cities', {})
+        m['sr_eval'] = {k: sr[k] for k in ('n_time', 'lat_band', 'factor') if k in sr} | {'truth_truncation': sr.get('spectra', {}).get('truth_truncation')}
     tr = _load('transfer/results.json', run)
-    if tr: m['transfer'] = {'summary': tr['summary'], 'n_tracks_pool': tr['n_tracks_pool'], 'n_tracks_test': tr['n_tracks_test']}
+    if tr: m['transfer'] = {k: tr[k] for k in ('summary', 'n_tracks_pool', 'n_tracks_test', 'n_tracks_dropped', 'eval_span_dates') if k in tr}
     timing = {}
     for r in (up, run):
         if r is not None and (r / '.done').is_dir():
@@ -56,21 +71,101 @@ def collect_metrics(run: str | Path,                 # the run folder
 
 # %% ../nbs/51_report.ipynb #69f38eab
 def _fmt(v) -> str:
+    "A number in 4 significant digits; a dict as 'key value' pairs."
     if isinstance(v, float): return f'{v:.4g}'
     if isinstance(v, dict): return ', '.join(f'{k} {_fmt(x)}' for k, x in v.items())
     return str(v)
+
+NOT_SCALAR = ('transfer', 'cities', 'data', 'explain', 'sr_eval')   # sections with their own tables
 
 def metrics_table(m: dict) -> str:
     "A markdown table of every scalar (or per-variable) metric."
     rows = ['| metric | value |', '|---|---|']
     for sec, d in m.items():
-        if sec in ('transfer', 'cities') or not isinstance(d, dict): continue
+        if sec in NOT_SCALAR or not isinstance(d, dict): continue
         for k, v in d.items(): rows.append(f'| {sec}.{k} | {_fmt(v)} |')
     return '\n'.join(rows) + '\n'
+
+# %% ../nbs/51_report.ipynb #6b4d71fa
+def data_section(m: dict) -> list[str]:
+    "Markdown lines: grid, training and evaluation dates, the gap, the grid rule, in memory or streamed."
+    d = m.get('data')
+    if not d: return []
+    return ['## Data\n', f"Grid {d['grid'][0]} × {d['grid'][1]}; grid rule: {d.get('grid_rule', 'none needed')}. "
+            f"Training {' – '.join(d['train_dates'])}, evaluation {' – '.join(d['eval_dates'])} ({d['gap_steps']} steps apart, "
+            f"at least the largest lag). Fields {'streamed from the store' if d.get('streaming') else 'held in memory'}.\n"]
+
+# %% ../nbs/51_report.ipynb #5e947ca6
+def distance_section(m: dict, img) -> list[str]:
+    "Markdown lines: α, then Spearman and separability of the distance beside l2, l1, PSNR and SSIM."
+    if 'distance' not in m: return []
+    rows = ['| measure | Spearman ρ vs Δt | lag separability |', '|---|---|---|']
+    rows += [f"| {k} | {m[k]['spearman']:.3f} | {m[k]['separability']:.3g} |" for k in ('distance', 'l2', 'l1', 'psnr', 'ssim') if k in m]
+    best = max((k for k in ('distance', 'l2', 'l1', 'psnr', 'ssim') if k in m), key=lambda k: m[k]['separability'])
+    return ['## The AtmoDist distance\n', f"α = {m['distance'].get('alpha', float('nan')):.4g}. "
+            f"Best lag separability: **{best}**{'' if best == 'distance' else ' (not the learned distance)'}.\n", *rows, '',
+            img('distance/distance_vs_lag.png', 'distance vs lag')]
+
+# %% ../nbs/51_report.ipynb #05966ed2
+SR_ORDER = ('bicubic', 'bilinear', 'mse_cnn', 'mse_gan', 'atmodist_gan')
+
+def _get(d, *keys):
+    "d[k1][k2]... or None."
+    for k in keys: d = d.get(k) if isinstance(d, dict) else None
+    return d
+
+def superres_section(m: dict, img) -> list[str]:
+    "Markdown lines: the methods table, the latitude-band table, the city comparisons and the plots."
+    methods = [k for k in SR_ORDER if k in m]
+    if not methods: return []
+    tt = _get(m, 'sr_eval', 'truth_truncation', 'ke')
+    md = ['## Super-resolution (4×) on held-out fields\n', f"{_get(m, 'sr_eval', 'n_time')} consecutive held-out steps, float32. "
+          f"Spectrum error: mean |log ratio| to the truth over the highest third of the degrees it resolves; excess: the method's "
+          f"energy above the truth's truncation (l = {tt}) over the truth's total.\n",
+          '| method | RMSE vo | RMSE d | KE spectrum error (high l) | KE excess | Wasserstein median vo | SSIM vo |', '|---|---|---|---|---|---|---|']
+    for k in methods:
+        r = m[k]
+        md.append(f"| {k} | {_fmt(_get(r, 'rmse', 'vo'))} | {_fmt(_get(r, 'rmse', 'd'))} | {_fmt(_get(r, 'spectrum_error_high', 'ke'))} | "
+                  f"{_fmt(_get(r, 'spectrum_excess', 'ke'))} | {_fmt(_get(r, 'wasserstein_median', 'vo'))} | {_fmt(_get(r, 'ssim', 'vo'))} |")
+    if any('rmse_in_band' in m[k] for k in methods):
+        md += ['', f"RMSE of vorticity inside / outside the band of patch centres the networks trained on (±{_get(m, 'sr_eval', 'lat_band')}°):", '',
+               '| method | inside | outside |', '|---|---|---|',
+               *[f"| {k} | {_fmt(_get(m[k], 'rmse_in_band', 'vo'))} | {_fmt(_get(m[k], 'rmse_out_band', 'vo'))} |" for k in methods]]
+    for lst, c in (m.get('cities') or {}).items():
+        md += ['', f"Cities ({lst}, {c['n_cities']}): Wasserstein distance per city, variable and window; a method counts as better or "
+               f"worse only where the {round(100 * c['level'])} % block-bootstrap interval of the difference excludes 0 (blocks of "
+               f"{c['block']} steps, decorrelation {c['decorrelation_steps']} steps, {c['n_boot']} resamples).", '']
+        for pair, per in c['comparisons'].items():
+            md += [f"| {pair.replace('_vs_', ' vs ')} | " + ' | '.join(per) + ' |', '|---|' + '---|' * len(per),
+                   '| better / n.s. / worse | ' + ' | '.join(f"{v['better']} / {v['not_significant']} / {v['worse']}" for v in per.values()) + ' |', '']
+    md += ['', *[img(f'sr_eval/{n}.png', alt) for n, alt in (('crops', 'sample fields'), ('spectra', 'spectra'), ('histograms', 'city histograms'),
+                                                           ('semivariogram', 'semivariogram'))]]
+    return md
+
+# %% ../nbs/51_report.ipynb #0eb2afc5
+def explain_section(m: dict, img) -> list[str]:
+    "Markdown lines: the validity of the encoder's maps (trained vs random encoder vs shuffled maps) and the figure."
+    ex = m.get('explain')
+    if not ex: return []
+    label = {'spearman_enstrophy': 'Spearman ρ with local enstrophy vo²', 'spearman_grad': 'Spearman ρ with |∇vo|',
+             'peak_dist': 'map peak to nearest vortex (grid points)'}
+    rows = [f"| {label.get(k, k)} | " + ' | '.join(_fmt(ex[c].get(k)) for c in ('trained', 'random', 'shuffled')) + ' |' for k in ex['trained']]
+    return ['## What the encoder looks at\n', f"Maps by {ex.get('method', '?')}; agreement with the flow, for the trained encoder, a randomly "
+            'initialised one and maps shuffled between samples:\n', '| measure | trained | random | shuffled |', '|---|---|---|---|', *rows, '',
+            img('explain/explain.png', 'explanation maps')]
 
 # %% ../nbs/51_report.ipynb #a2dfeb0e
 def _img(path: Path | None, run: Path, alt: str) -> str:
     return f'![{alt}]({os.path.relpath(path, run)})\n' if path is not None and path.exists() else ''
+
+def _pretext_section(m: dict, img) -> list[str]:
+    "Markdown lines: held-out top-1/top-3 against chance and the pretext plots."
+    if 'pretext' not in m: return []
+    p = m['pretext']
+    return ['## Pretext task: classify Δt\n',
+            f"Held-out top-1 accuracy **{p['top1']:.3f}** (top-3 {p['top3']:.3f}) against chance {p['chance']:.3f} "
+            f"({p['top1'] / p['chance']:.1f}× chance).\n",
+            img('pretext/curves.png', 'training curves'), img('pretext/confusion.png', 'confusion matrix'), img('pretext/acc_per_lag.png', 'accuracy per Δt')]
 
 def write_report(run: str | Path,                 # the run folder
                  upstream: str | Path | None = None, # the run it builds on, if any
@@ -79,49 +174,30 @@ def write_report(run: str | Path,                 # the run folder
     run = Path(run); up = Path(upstream) if upstream else None
     m = collect_metrics(run, up)
     cfg = read_json(run / 'config.json', 'run config')
-    f = lambda rel: _find(rel, run, up)
+    img = lambda rel, alt: _img(_find(rel, run, up), run, alt)
     md = [f"# AtmoDist run: {cfg.get('name', run.name)}\n", f"{cfg.get('description', '')}\n"]
     if 'timing' in m:
         md += ['## Timing per stage (s)\n', '| stage | seconds |', '|---|---|', *[f'| {k} | {v:.1f} |' for k, v in m['timing'].items()], '']
-    if 'pretext' in m:
-        p = m['pretext']
-        md += ['## Pretext task: classify Δt\n',
-               f"Held-out top-1 accuracy **{p['top1']:.3f}** (top-3 {p['top3']:.3f}) against chance {p['chance']:.3f} "
-               f"({p['top1'] / p['chance']:.1f}× chance).\n",
-               _img(f('pretext/curves.png'), run, 'training curves'), _img(f('pretext/confusion.png'), run, 'confusion matrix'),
-               _img(f('pretext/acc_per_lag.png'), run, 'accuracy per Δt')]
-    if 'distance' in m:
-        d = m['distance']
-        md += ['## The AtmoDist distance\n',
-               f"α = {d.get('alpha', float('nan')):.4g}. Mean distance vs Δt: Spearman ρ **{d['spearman']:.3f}**; lag separability "
-               f"**{d['separability']:.3g}** (pixel l2: {m['l2']['separability']:.3g}).\n",
-               _img(f('distance/distance_vs_lag.png'), run, 'distance vs lag')]
-    methods = [k for k in ('bicubic', 'bilinear', 'mse_gan', 'atmodist_gan') if k in m]
-    if methods:
-        md += ['## Super-resolution (4×) on held-out fields\n', '| method | RMSE vo | RMSE d | spectrum error (KE, high l) | Wasserstein median vo | SSIM vo |', '|---|---|---|---|---|---|']
-        for k in methods:
-            r = m[k]
-            md.append(f"| {k} | {_fmt(r['rmse'].get('vo'))} | {_fmt(r['rmse'].get('d'))} | {_fmt(r['spectrum_error_high'].get('ke'))} | "
-                      f"{_fmt(r['wasserstein_median'].get('vo'))} | {_fmt((r.get('ssim') or {}).get('vo'))} |")
-        md.append('')
-        if 'cities' in m:
-            c = m['cities']['all']
-            md.append(f"Cities where AtmoDist-GAN is better / equal (±10 %) / worse than MSE-GAN (Wasserstein, all windows and variables): "
-                      f"{c.get('better')} / {c.get('equal')} / {c.get('worse')}.\n")
-        for name, alt in (('crops', 'sample fields'), ('spectra', 'spectra'), ('histograms', 'city histograms'), ('semivariogram', 'semivariogram')):
-            md.append(_img(run / 'sr_eval' / f'{name}.png', run, alt))
+    md += data_section(m) + _pretext_section(m, img) + explain_section(m, img) + distance_section(m, img) + superres_section(m, img)
     if (run / 'transfer' / 'table.md').exists():
         t = (run / 'transfer' / 'table.md').read_text(encoding='utf-8').replace('\n# ', '\n### ').replace('\n## ', '\n### ')
-        md += ['## Few-label transfer: vortex displacement over 24 h\n', t.split('\n', 1)[1] if t.startswith('# ') else t,
-               _img(run / 'transfer' / 'learning_curve.png', run, 'learning curve')]
+        tm = m.get('transfer', {})
+        md += ['## Few-label transfer: vortex displacement over 24 h\n',
+               f"Test tracks only from the held-out span ({' – '.join(tm.get('eval_span_dates', ['?', '?']))}): {tm.get('n_tracks_test')} test, "
+               f"{tm.get('n_tracks_pool')} for training, {tm.get('n_tracks_dropped', 0)} crossing the boundary dropped.\n",
+               t.split('\n', 1)[1] if t.startswith('# ') else t,
+               img('transfer/learning_curve.png', 'learning curve')]
     md += ['## All metrics\n', metrics_table(m), '## Config\n', '```json', json.dumps(cfg, indent=1), '```', '']
     text = '\n'.join(md)
     write_json(run / 'metrics.json', m)
     with atomic_write(run / 'report.md') as fh: fh.write(text)
-    import mistune
-    html = mistune.html(text)
-    with atomic_write(run / 'report.html') as fh:
-        fh.write(f'<!doctype html><html><head><meta charset="utf-8"><title>AtmoDist report</title>'
-                 f'<style>body{{font-family:sans-serif;max-width:60em;margin:auto}}table{{border-collapse:collapse}}td,th{{border:1px solid #ccc;padding:2px 6px}}img{{max-width:100%}}</style>'
-                 f'</head><body>{html}</body></html>\n')
+    _write_html(run / 'report.html', text)
     return m
+
+def _write_html(path: Path, text: str) -> None:
+    "The report's markdown as one self-contained HTML page (images linked relatively)."
+    import mistune
+    style = 'body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}'
+    with atomic_write(path) as fh:
+        fh.write(f'<!doctype html><html><head><meta charset="utf-8"><title>AtmoDist report</title><style>{style}</style></head>'
+                 f'<body>{mistune.html(text)}</body></html>\n')

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd, torch, torch.nn as nn
 from .core import (AtmoError, require, RunDir, atomic_write, write_json, config_to_dict, seed_everything,
-                              get_device, progress as _progress)
-from .data.hurdat2 import HURDAT2_COLUMNS, EARTH_RADIUS_KM, great_circle_km
+                              get_device, autocast, progress as _progress)
+from .sphere import EARTH_RADIUS_KM, great_circle_km, nearest_index
+from .data.hurdat2 import HURDAT2_COLUMNS
 
 # %% auto #0
 __all__ = ['KM_PER_DEG', 'METHODS', 'TRANSFER_PRESETS', 'gaussian_vortices', 'displacement_km', 'offset_position', 'is_global',
            'track_vortices', 'make_samples', 'join_tracks', 'tracks_for', 'extract_patches', 'make_head', 'TrackNet',
-           'feature_dim', 'TransferConfig', 'split_tracks', 'resolve_n_tracks', 'plot_learning_curve', 'run_transfer']
+           'feature_dim', 'TransferConfig', 'split_tracks_by_time', 'resolve_n_tracks', 'plot_learning_curve',
+           'run_transfer']
 
 # %% ../nbs/35_transfer.ipynb #764621fd
 def gaussian_vortices(lats: np.ndarray,    # (H,) degrees north (descending, like the canonical dataset)
@@ -99,7 +101,8 @@ def _grid_arrays(vo, lats, lons, times, step_hours):
         if hasattr(vo, 'data_vars'):
             require('vo' in vo.data_vars, "the dataset has no 'vo' variable; pass the vorticity DataArray")
             vo = vo['vo']
-        require(set(vo.dims) == {'time', 'lat', 'lon'}, f"vorticity must have dims (time, lat, lon), got {vo.dims}; open it with data.catalog.open_source")
+        require(set(vo.dims) == {'time', 'lat', 'lon'},
+                f"vorticity must have dims (time, lat, lon), got {vo.dims}; open it with data.catalog.open_source")
         vo = vo.transpose('time', 'lat', 'lon')
         lats, lons, times = vo['lat'].values, vo['lon'].values, vo['time'].values
     elif isinstance(vo, torch.Tensor): vo = vo.detach().cpu().numpy()
@@ -191,19 +194,15 @@ def track_vortices(vo,                              # vorticity: xarray DataArra
     return df[[*HURDAT2_COLUMNS, 'vo_max', 'sense']]
 
 # %% ../nbs/35_transfer.ipynb #6842ccf4
-def _nearest(coord: np.ndarray, values: np.ndarray, periodic: bool = False) -> np.ndarray:
-    "Index of the nearest entry of a monotonic `coord` for each of `values` (periodic: degrees modulo 360)."
-    coord, values = np.asarray(coord, float), np.asarray(values, float)
-    if periodic:
-        c = coord % 360.0; order = np.argsort(c); cs = c[order]
-        ext = np.concatenate([cs[-1:] - 360.0, cs, cs[:1] + 360.0])
-        k = np.clip(np.searchsorted(ext, values % 360.0), 1, len(ext) - 1)
-        k = np.where(np.abs(ext[k - 1] - values % 360.0) <= np.abs(ext[k] - values % 360.0), k - 1, k)
-        return order[(k - 1) % len(cs)]
-    order = np.argsort(coord); cs = coord[order]
-    k = np.clip(np.searchsorted(cs, values), 1, max(len(cs) - 1, 1))
-    k = np.where(np.abs(cs[k - 1] - values) <= np.abs(cs[np.minimum(k, len(cs) - 1)] - values), k - 1, k)
-    return order[np.clip(k, 0, len(cs) - 1)]   # (a one-point axis maps everything to 0)
+def _grid_index(coord,                      # (N,) grid coordinate, monotone in either direction (lat north→south, lon any convention)
+                values,                     # positions to look up, same units
+                period: float | None = None, # 360 for longitudes (wrap round the circle); None: not cyclic
+               ) -> np.ndarray:             # index into `coord` of the nearest grid value, per value
+    "`sphere.nearest_index` on a grid stored in any order (descending latitudes, longitudes from -180 or from 0)."
+    coord = np.asarray(coord, float)
+    if period is not None: coord = coord % period
+    order = np.argsort(coord, kind='stable')
+    return order[nearest_index(coord[order], np.array(values, float), period=period)]   # a copy: pandas' arrays are read-only
 
 # %% ../nbs/35_transfer.ipynb #559b2aa1
 def _intensity_column(tracks: pd.DataFrame, intensity: str) -> str | None:
@@ -245,9 +244,9 @@ def make_samples(tracks: pd.DataFrame, # track table (HURDAT2 columns; vo_max op
     s = s[(s.lat >= lats.min() - half) & (s.lat <= lats.max() + half)]
     if not is_global(lons):                                         # a regional grid: drop fixes outside it
         step = np.median(np.diff(np.sort(lons % 360.0))) if len(lons) > 1 else 360.0
-        s = s[np.abs(_wrap180(s.lon.values - lons[_nearest(lons, s.lon.values, periodic=True)])) <= step / 2 + 1e-9]
+        s = s[np.abs(_wrap180(s.lon.values - lons[_grid_index(lons, s.lon.values, 360.)])) <= step / 2 + 1e-9]
     s = s.reset_index(drop=True)
-    s['i_lat'], s['j_lon'] = _nearest(lats, s.lat.values), _nearest(lons, s.lon.values, periodic=True)
+    s['i_lat'], s['j_lon'] = _grid_index(lats, s.lat.values), _grid_index(lons, s.lon.values, 360.)
     s['dy_km'], s['dx_km'] = displacement_km(s.lat, s.lon, s.lat_lead, s.lon_lead)
     k = lead_hours / history_hours if history_hours > 0 else 0.0
     s['ex_dy_km'] = k * (s.lat - s.lat_prev) * KM_PER_DEG            # linear extrapolation of the last history_hours
@@ -269,7 +268,9 @@ def join_tracks(tracks_df: pd.DataFrame, # fix table, e.g. `read_hurdat2(...)` (
         require(c in ds.coords, f"the dataset lacks the coordinate {c!r}; open it with data.catalog.open_source (canonical time, lat, lon)")
     s = make_samples(tracks_df, ds['time'].values, ds['lat'].values, ds['lon'].values,
                      lead_hours=lead_hours, history_hours=history_hours, intensity=intensity)
-    require(len(s), f"no track fix lies in the dataset ({str(ds['time'].values[0])[:16]} .. {str(ds['time'].values[-1])[:16]}) with a fix {lead_hours} h later; choose overlapping periods")
+    t = ds['time'].values
+    require(len(s), f"no track fix lies in the dataset ({str(t[0])[:16]} .. {str(t[-1])[:16]}) with a fix {lead_hours} h later; "
+                    "choose overlapping periods")
     return s
 
 # %% ../nbs/35_transfer.ipynb #3f61ab38
@@ -334,7 +335,9 @@ def feature_dim(encoder: nn.Module, channels: int, patch: int) -> int:
         p = next(encoder.parameters(), None)
         x = torch.zeros(2, channels, patch, patch, device=p.device if p is not None else 'cpu', dtype=p.dtype if p is not None else torch.float32)
         with torch.no_grad(): return _pool(encoder(x)).shape[1]
-    except RuntimeError as e: raise AtmoError(f"the encoder does not accept ({channels}, {patch}, {patch}) patches ({str(e).splitlines()[0]}); use a larger --patch") from None
+    except RuntimeError as e:
+        why = str(e).splitlines()[0]
+        raise AtmoError(f"the encoder does not accept ({channels}, {patch}, {patch}) patches ({why}); use a larger --patch") from None
     finally: encoder.train(was)
 
 # %% ../nbs/35_transfer.ipynb #97db9a05
@@ -358,8 +361,8 @@ class TransferConfig:
     intensity: str = 'auto'            # intensity column: 'auto' (vo_max, else max_wind), 'vo_max', 'max_wind'
     tracks: str = ''                   # labels: '' = vortex tracker on the data; else a HURDAT2 path or catalog entry ('hurdat2')
     methods: tuple[str, ...] = METHODS # which methods to run
-    test_frac: float = 0.3             # fraction of tracks held out for testing (split by track)
-    split_seed: int = 0                # seed of the train/test track split
+    test_frac: float = 0.3             # share of the time steps held out (the last ones) when run_transfer gets no eval_span
+    split_seed: int = 0                # seed of the test-sample cap's subset
     max_test_samples: int = 4000       # cap on test samples (fixed random subset; 0 = all)
     eval_batch: int = 256              # samples per evaluation batch
     amp: bool = True                   # bf16 autocast on CUDA (ignored on CPU)
@@ -386,16 +389,25 @@ TRANSFER_PRESETS: dict[str, TransferConfig] = {
 }
 
 # %% ../nbs/35_transfer.ipynb #be0f2a89
-def split_tracks(storm_ids,         # ids of the tracks that have samples
-                 test_frac: float,  # share held out
-                 seed: int,         # split seed
-                ) -> tuple[np.ndarray, np.ndarray]: # (pool, test) track ids
-    "Split track ids into a labelled pool and a held-out test set (at least one of each)."
-    ids = np.array(sorted(set(storm_ids)))
-    require(len(ids) >= 2, f"only {len(ids)} usable track(s); need at least 2 (one to train, one to test) — use longer data or a lower tracker threshold")
-    perm = np.random.default_rng(seed).permutation(len(ids))
-    n_test = min(max(1, round(test_frac * len(ids))), len(ids) - 1)
-    return ids[np.sort(perm[n_test:])], ids[np.sort(perm[:n_test])]
+def split_tracks_by_time(samples: pd.DataFrame,    # samples from `make_samples` (storm_id, time; attrs history_hours, lead_hours)
+                         times,                     # (T,) datetime64 times of the field block
+                         eval_span: tuple[int, int], # [e0, e1) step indices of the held-out span
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # track ids: (pool, test, dropped)
+    "Test tracks lie wholly inside the held-out span, pool tracks wholly outside it; tracks crossing its edges are dropped."
+    times = np.asarray(times, 'datetime64[ns]'); e0, e1 = eval_span
+    require(0 <= e0 < e1 <= len(times), f"eval_span {tuple(eval_span)} is not a span of the {len(times)} time steps; pass [start, stop) indices")
+    lo, hi = times[e0], times[e1 - 1]
+    first = (samples.time - pd.Timedelta(hours=samples.attrs.get('history_hours', 0))).groupby(samples.storm_id).min()
+    last = (samples.time + pd.Timedelta(hours=samples.attrs.get('lead_hours', 0))).groupby(samples.storm_id).max()
+    inside = (first >= lo) & (last <= hi)
+    outside = (last < lo) | (first > hi)
+    ids = lambda m: np.array(sorted(m[m].index))
+    pool, test, dropped = ids(outside), ids(inside), ids(~inside & ~outside)
+    span = f"{str(lo)[:16]} .. {str(hi)[:16]}"
+    require(len(test), f"no track lies wholly in the held-out span {span} ({len(dropped)} cross its edges); "
+                       "lengthen the evaluation span (data.eval_frac or data.eval_time) or shorten transfer.lead_hours")
+    require(len(pool), f"no track lies wholly outside the held-out span {span}; use longer data or a shorter evaluation span")
+    return pool, test, dropped
 
 def resolve_n_tracks(n_tracks, n_pool: int) -> list[int]:
     "The N values that fit the pool: 0 means all, larger ones are skipped, duplicates dropped."
@@ -415,11 +427,9 @@ class _Task:
     def frames(self, idx: torch.Tensor) -> torch.Tensor:
         "(B, n_frames, C, P, P) patches of samples `idx`, centred on the current position."
         nf = self.t.shape[1]
-        p = extract_patches(self.fields, self.t[idx].flatten(), self.i[idx].repeat_interleave(nf), self.j[idx].repeat_interleave(nf), self.cfg.patch, self.periodic)
+        rows, cols = self.i[idx].repeat_interleave(nf), self.j[idx].repeat_interleave(nf)   # both frames at the current position
+        p = extract_patches(self.fields, self.t[idx].flatten(), rows, cols, self.cfg.patch, self.periodic)
         return p.float().unflatten(0, (len(idx), nf))
-
-def _autocast(device: torch.device, cfg: TransferConfig):
-    return torch.autocast('cuda', dtype=torch.bfloat16, enabled=device.type == 'cuda' and cfg.amp)
 
 def _residuals(s: pd.DataFrame) -> np.ndarray:
     "(n, 3) targets minus the extrapolation baseline: north km, east km, intensity change."
@@ -464,7 +474,7 @@ def _fit(cfg: TransferConfig, task: _Task, method: str, train: np.ndarray, test:
         params = [{'params': model.head.parameters(), 'lr': cfg.lr},
                   {'params': model.encoder.parameters(), 'lr': cfg.lr_encoder if method == 'finetune' else cfg.lr}]
         def forward(idx):
-            with _autocast(dev, cfg): return model(task.frames(idx.to(dev))).float()
+            with autocast(dev, cfg.amp): return model(task.frames(idx.to(dev))).float()
     opt = torch.optim.AdamW(params, weight_decay=cfg.weight_decay)
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 0.5 * (1 + math.cos(math.pi * k / cfg.steps)))
     model.train()
@@ -490,7 +500,7 @@ def _features(task: _Task, encoder: nn.Module, cfg: TransferConfig) -> torch.Ten
         for k in range(0, len(task.s), cfg.eval_batch):
             idx = torch.arange(k, min(k + cfg.eval_batch, len(task.s)), device=task.dev)
             x = task.frames(idx)
-            with _autocast(task.dev, cfg): z = _pool(encoder(x.flatten(0, 1)))
+            with autocast(task.dev, cfg.amp): z = _pool(encoder(x.flatten(0, 1)))
             out.append(z.float().reshape(len(idx), -1))
     return torch.cat(out)
 
@@ -535,6 +545,93 @@ def plot_learning_curve(summary: dict, path: str | Path, intensity_unit: str = '
     return path
 
 # %% ../nbs/35_transfer.ipynb #e86dd76e
+def _check_grid(cfg: TransferConfig, fields, lats, lons, times) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:
+    "The field block and its coordinates (times as datetime64[ns]), checked against each other and the patch size."
+    fields = torch.as_tensor(fields)
+    require(fields.ndim == 4, f"fields must be (time, channel, lat, lon), got shape {tuple(fields.shape)}")
+    T, C, H, W = fields.shape
+    lats, lons, times = np.asarray(lats, float), np.asarray(lons, float), np.asarray(times, 'datetime64[ns]')
+    require((len(lats), len(lons), len(times)) == (H, W, T),
+            f"coordinates ({len(times)} times, {len(lats)} lats, {len(lons)} lons) do not match fields {tuple(fields.shape)}")
+    require(cfg.patch <= min(H, W), f"patch {cfg.patch} is larger than the grid ({H} x {W}); use --patch {min(H, W)} or less")
+    return fields, lats, lons, times
+
+def _held_out(cfg: TransferConfig, samples: pd.DataFrame, times: np.ndarray, eval_span) -> tuple:
+    "(pool, test_ids, dropped, test sample indices, eval_span): the time split, the test samples capped by `max_test_samples`."
+    if eval_span is None: eval_span = (len(times) - max(1, round(cfg.test_frac * len(times))), len(times))
+    pool, test_ids, dropped = split_tracks_by_time(samples, times, tuple(eval_span))
+    test = np.flatnonzero(samples.storm_id.isin(test_ids).values)
+    if cfg.max_test_samples and len(test) > cfg.max_test_samples:
+        test = np.sort(np.random.default_rng(cfg.split_seed).choice(test, cfg.max_test_samples, replace=False))
+    return pool, test_ids, dropped, test, tuple(int(e) for e in eval_span)
+
+def _methods(cfg: TransferConfig, pretrained_state) -> tuple[list[str], list[str], dict | None]:
+    "(methods to run, methods skipped, pretrained encoder state on the CPU): probe and finetune need a pretrained encoder."
+    methods = list(cfg.methods)
+    if isinstance(pretrained_state, nn.Module): pretrained_state = pretrained_state.state_dict()
+    if pretrained_state is None:
+        skipped = [m for m in methods if m in ('probe', 'finetune')]
+        return [m for m in methods if m not in skipped], skipped, None
+    return methods, [], {k: v.detach().cpu() for k, v in pretrained_state.items()}
+
+def _feature_cache(task: _Task, cfg: TransferConfig, methods: list[str], encoder_factory, pretrained_state) -> Callable:
+    "`features_for(method, seed)`: the probe's frozen features, the pretrained encoder's once, a random encoder's once per seed."
+    feats = {}
+    if 'probe' in methods:
+        enc = encoder_factory(); enc.load_state_dict(pretrained_state)
+        feats['probe'] = _features(task, enc, cfg)
+    def features_for(m: str, seed: int) -> torch.Tensor | None:
+        if m == 'probe': return feats['probe']
+        if m != 'probe_random': return None
+        if seed not in feats:
+            seed_everything(seed); feats[seed] = _features(task, encoder_factory(), cfg)
+        return feats[seed]
+    return features_for
+
+# %% ../nbs/35_transfer.ipynb #53b3c5ef
+def _learning_curves(cfg: TransferConfig, task: _Task, pool: np.ndarray, test: np.ndarray, ns: list[int], methods: list[str], *,
+                     fit_kw: dict,                 # encoder_factory, pretrained_state, n_features for `_fit`
+                     features_for: Callable,       # from `_feature_cache`
+                     progress: bool = True,
+                    ) -> list[dict]:               # one row per (method, N, seed): metrics on the test samples and seconds
+    "Score the baselines, then train and score every learned method for every N and seed."
+    samples, ts, rows = task.s, task.s.iloc[test], []
+    base = {m: _evaluate(ts, _baseline(ts, m)) for m in methods if m in ('persistence', 'extrapolation')}
+    for n in ns:
+        for m, r in base.items(): rows.append({'method': m, 'n_tracks': n, 'seed': -1, 'n_train_samples': 0, **r, 'seconds': 0.0})
+    runs = [(n, s, m) for n in ns for s in cfg.seeds for m in methods if m not in base]
+    bar = _progress(total=len(runs), desc='transfer') if progress else None
+    for n, seed, m in runs:
+        ids = np.random.default_rng([cfg.split_seed, seed]).permutation(pool)[:n]   # nested: N=10 is in N=30, per seed
+        train = np.flatnonzero(samples.storm_id.isin(ids).values)
+        t0 = time.perf_counter()
+        pred = _fit(cfg, task, m, train, test, seed, feats=features_for(m, seed), **fit_kw)
+        rows.append({'method': m, 'n_tracks': n, 'seed': seed, 'n_train_samples': len(train), **_evaluate(ts, pred),
+                     'seconds': time.perf_counter() - t0})
+        if bar is not None: bar.update(1)
+    if bar is not None: bar.close()
+    return rows
+
+# %% ../nbs/35_transfer.ipynb #e92fcbdb
+def _write_results(out: Path, cfg: TransferConfig, result: dict, rows: list[dict], summary: dict) -> None:
+    "results.json, config.json, table.csv, table.md and learning_curve.png in `out`."
+    icol, ns, n_pool = result['intensity'], result['n_tracks'], result['n_tracks_pool']
+    unit = {'vo_max': '(s⁻¹)', 'max_wind': '(kt)'}.get(icol, '')
+    write_json(out / 'config.json', config_to_dict(cfg))
+    write_json(out / 'results.json', {**result, 'rows': rows})
+    with atomic_write(out / 'table.csv') as f: pd.DataFrame(rows).to_csv(f, index=False)
+    span = ' .. '.join(result['eval_span_dates'])
+    md = (f"# Few-label transfer\n\n{result['n_samples']} samples from {n_pool + result['n_tracks_test']} tracks; "
+          f"{result['n_tracks_test']} tracks ({result['n_test_samples']} samples) from the held-out span {span} are the test set, "
+          f"{result['n_tracks_dropped']} tracks crossing its edges are left out. "
+          f"Lead {cfg.lead_hours} h, patch {cfg.patch}, {cfg.steps} steps, seeds {list(cfg.seeds)}, mean ± std over seeds."
+          + (f" Skipped (no pretrained encoder): {', '.join(result['skipped'])}." if result['skipped'] else '') + "\n\n"
+          f"## {cfg.lead_hours} h track error, km (great circle)\n\n{_table_md(summary, ns, n_pool)}\n"
+          f"## Intensity change MAE ({icol or 'none'}) {unit}\n\n{_table_md(summary, ns, n_pool, 'intensity_mae', unit)}")
+    with atomic_write(out / 'table.md') as f: f.write(md)
+    plot_learning_curve(summary, out / 'learning_curve.png', unit)
+
+# %% ../nbs/35_transfer.ipynb #b17998b4
 def run_transfer(cfg: TransferConfig,   # the experiment
                  fields: torch.Tensor,  # (T, C, H, W) normalised field block (channels vo, d)
                  lats, lons, times,     # grid coordinates: (H,) degrees north, (W,) degrees east, (T,) datetime64
@@ -543,77 +640,33 @@ def run_transfer(cfg: TransferConfig,   # the experiment
                  *,
                  encoder_factory: Callable[[], nn.Module], # builds a fresh, randomly initialised encoder (B,C,P,P) -> (B,F,h,w)
                  pretrained_state: dict | nn.Module | None = None, # pretrained encoder (state_dict or module); None skips probe/finetune
+                 eval_span: tuple[int, int] | None = None, # [e0, e1) steps held out from pretraining: test tracks come from here only;
+                                                           # None = the last `cfg.test_frac` of the steps
                  device: str | torch.device = 'cpu',
                  progress: bool = True,  # show a progress bar
                 ) -> dict:               # summary: {method: {N: metrics}}, plus counts and timings
     "Few-label learning curves: baselines, scratch, linear probe and fine-tuning vs number of labelled tracks, on held-out tracks."
     t_start = time.perf_counter(); dev = get_device(device)
-    fields = torch.as_tensor(fields)
-    require(fields.ndim == 4, f"fields must be (time, channel, lat, lon), got shape {tuple(fields.shape)}")
-    T, C, H, W = fields.shape
-    lats, lons = np.asarray(lats, float), np.asarray(lons, float)
-    require((len(lats), len(lons), len(times)) == (H, W, T), f"coordinates ({len(times)} times, {len(lats)} lats, {len(lons)} lons) do not match fields {tuple(fields.shape)}")
-    require(cfg.patch <= min(H, W), f"patch {cfg.patch} is larger than the grid ({H} x {W}); use --patch {min(H, W)} or less")
+    fields, lats, lons, times = _check_grid(cfg, fields, lats, lons, times)
     samples = make_samples(tracks, times, lats, lons, lead_hours=cfg.lead_hours, history_hours=cfg.history_hours, intensity=cfg.intensity)
-    require(len(samples) > 0, f"no track fix has a fix {cfg.history_hours} h before and {cfg.lead_hours} h after on the grid's times; check that tracks and fields cover the same period")
-    pool, test_ids = split_tracks(samples.storm_id, cfg.test_frac, cfg.split_seed)
-    test = np.flatnonzero(samples.storm_id.isin(test_ids).values)
-    if cfg.max_test_samples and len(test) > cfg.max_test_samples:
-        test = np.sort(np.random.default_rng(cfg.split_seed).choice(test, cfg.max_test_samples, replace=False))
+    require(len(samples) > 0, f"no track fix has a fix {cfg.history_hours} h before and {cfg.lead_hours} h after on the grid's times; "
+                              "check that tracks and fields cover the same period")
+    pool, test_ids, dropped, test, eval_span = _held_out(cfg, samples, times, eval_span)
     ns = resolve_n_tracks(cfg.n_tracks, len(pool))
-    methods, skipped = list(cfg.methods), []
-    if isinstance(pretrained_state, nn.Module): pretrained_state = pretrained_state.state_dict()
-    if pretrained_state is None:
-        skipped = [m for m in methods if m in ('probe', 'finetune')]
-        methods = [m for m in methods if m not in skipped]
-    else: pretrained_state = {k: v.detach().cpu() for k, v in pretrained_state.items()}
+    methods, skipped, pretrained_state = _methods(cfg, pretrained_state)
     task = _Task(cfg, fields.to(dev), samples, dev, is_global(lons))   # dtype kept (bf16 halves GPU memory); patches are cast to float32
-    probe_enc = encoder_factory()
-    n_features = feature_dim(probe_enc, C, cfg.patch)
-    feats = {}
-    if 'probe' in methods:
-        probe_enc.load_state_dict(pretrained_state)
-        feats['probe'] = _features(task, probe_enc, cfg)
-    del probe_enc
-    def features_for(m, seed):
-        "Cached probe features: the pretrained encoder's, or a random encoder's (one per seed)."
-        if m == 'probe': return feats['probe']
-        if m != 'probe_random': return None
-        if seed not in feats:
-            seed_everything(seed); feats[seed] = _features(task, encoder_factory(), cfg)
-        return feats[seed]
-    ts, rows = samples.iloc[test], []
-    base = {m: _evaluate(ts, _baseline(ts, m)) for m in methods if m in ('persistence', 'extrapolation')}
-    learned = [m for m in methods if m not in base]
-    runs = [(n, s, m) for n in ns for s in cfg.seeds for m in learned]
-    for n in ns:
-        for m, r in base.items(): rows.append({'method': m, 'n_tracks': n, 'seed': -1, 'n_train_samples': 0, **r, 'seconds': 0.0})
-    bar = _progress(total=len(runs), desc='transfer') if progress else None
-    for n, seed, m in runs:
-        ids = np.random.default_rng([cfg.split_seed, seed]).permutation(pool)[:n]   # nested: N=10 is in N=30, per seed
-        train = np.flatnonzero(samples.storm_id.isin(ids).values)
-        t0 = time.perf_counter()
-        pred = _fit(cfg, task, m, train, test, seed, encoder_factory=encoder_factory, pretrained_state=pretrained_state, feats=features_for(m, seed), n_features=n_features)
-        rows.append({'method': m, 'n_tracks': n, 'seed': seed, 'n_train_samples': len(train), **_evaluate(ts, pred), 'seconds': time.perf_counter() - t0})
-        if bar is not None: bar.update(1)
-    if bar is not None: bar.close()
+    n_features = feature_dim(encoder_factory(), fields.shape[1], cfg.patch)
+    features_for = _feature_cache(task, cfg, methods, encoder_factory, pretrained_state)
+    fit_kw = dict(encoder_factory=encoder_factory, pretrained_state=pretrained_state, n_features=n_features)
+    rows = _learning_curves(cfg, task, pool, test, ns, methods, fit_kw=fit_kw, features_for=features_for, progress=progress)
     summary = _summarise(rows)
-    out = Path(run_dir.path if isinstance(run_dir, RunDir) else run_dir) / 'transfer'
-    icol = samples.attrs['intensity']
-    unit = {'vo_max': '(s⁻¹)', 'max_wind': '(kt)'}.get(icol, '')
     result = {'config': config_to_dict(cfg), 'methods': list(summary), 'skipped': skipped, 'n_tracks': ns,
-              'n_tracks_pool': int(len(pool)), 'n_tracks_test': int(len(test_ids)), 'n_samples': int(len(samples)),
-              'n_test_samples': int(len(test)), 'intensity': icol, 'n_features': int(n_features), 'device': str(dev),
+              'n_tracks_pool': int(len(pool)), 'n_tracks_test': int(len(test_ids)), 'n_tracks_dropped': int(len(dropped)),
+              'test_tracks': [str(i) for i in test_ids], 'eval_span': list(eval_span),
+              'eval_span_dates': [str(times[eval_span[0]])[:16], str(times[eval_span[1] - 1])[:16]],
+              'n_samples': int(len(samples)), 'n_test_samples': int(len(test)), 'intensity': samples.attrs['intensity'],
+              'n_features': int(n_features), 'device': str(dev),
               'summary': {m: {str(n): v for n, v in per.items()} for m, per in summary.items()},
               'seconds': time.perf_counter() - t_start}
-    write_json(out / 'config.json', config_to_dict(cfg))
-    write_json(out / 'results.json', {**result, 'rows': rows})
-    with atomic_write(out / 'table.csv') as f: pd.DataFrame(rows).to_csv(f, index=False)
-    md = (f"# Few-label transfer\n\n{len(samples)} samples from {len(pool) + len(test_ids)} tracks; {len(test_ids)} tracks ({len(test)} samples) held out. "
-          f"Lead {cfg.lead_hours} h, patch {cfg.patch}, {cfg.steps} steps, seeds {list(cfg.seeds)}, mean ± std over seeds."
-          + (f" Skipped (no pretrained encoder): {', '.join(skipped)}." if skipped else '') + "\n\n"
-          f"## {cfg.lead_hours} h track error, km (great circle)\n\n{_table_md(summary, ns, len(pool))}\n"
-          f"## Intensity change MAE ({icol or 'none'}) {unit}\n\n{_table_md(summary, ns, len(pool), 'intensity_mae', unit)}")
-    with atomic_write(out / 'table.md') as f: f.write(md)
-    plot_learning_curve(summary, out / 'learning_curve.png', unit)
+    _write_results(Path(run_dir.path if isinstance(run_dir, RunDir) else run_dir) / 'transfer', cfg, result, rows, summary)
     return result

@@ -31,7 +31,8 @@ def fx(tmp_path_factory):
     tmp = tmp_path_factory.mktemp('bad')
     bad_yaml = tmp / 'bad.yaml'; bad_yaml.write_text('sources: [unclosed\n')
     a_file = tmp / 'a_file'; a_file.write_text('x')
-    return {'tmp': tmp, 'novars': _nc(tmp, 'novars', _ds(vars=('t',))), 'nocoord': _nc(tmp, 'nocoord', _ds(drop='time')),
+    return {'tmp': tmp, 'novars': _nc(tmp, 'novars', _ds(vars=('t',))), 'notime': _nc(tmp, 'notime', _ds(drop='time')),
+            'nolat': _nc(tmp, 'nolat', _ds(drop='lat')), 'nolon': _nc(tmp, 'nolon', _ds(drop='lon')),
             'irregular': _nc(tmp, 'irregular', _ds(step='irregular')), 'nan': _nc(tmp, 'nan', _ds(nan=True)),
             'short': _nc(tmp, 'short', _ds(n=12)), 'levels': _nc(tmp, 'levels', _ds(level=[500., 850.])),
             'bad_yaml': bad_yaml, 'a_file': a_file}
@@ -47,8 +48,10 @@ CASES = {  # name: (arguments after S (or whole, if starting with a subcommand),
     'catalog file missing': (['--data.source', 'era5_local', '--data.catalog', '{tmp}/none.yaml'], 'does not exist'),
     'catalog malformed': (['--data.source', 'era5_local', '--data.catalog', '{bad_yaml}'], 'YAML'),
     'unknown catalog entry': (['--data.source', 'era6_nowhere'], 'era6_nowhere'),
-    'no vo/d and no u/v': (['--data.source', '{novars}'], 'u'),
-    'missing coordinate': (['--data.source', '{nocoord}'], 'time'),
+    'no vo/d and no u/v': (['--data.source', '{novars}'], '(variables: t) and no u and v to derive them from; rename your variables'),
+    'missing time coordinate': (['--data.source', '{notime}'], 'the data has no time coordinate (looked for time'),
+    'missing latitude coordinate': (['--data.source', '{nolat}'], 'the data has no latitude coordinate (looked for lat'),
+    'missing longitude coordinate': (['--data.source', '{nolon}'], 'the data has no longitude coordinate (looked for lon'),
     'irregular time step': (['--data.source', '{irregular}'], 'irregular'),
     'NaN in the data': (['--data.source', '{nan}'], 'NaN'),
     'too few time steps': (['--data.source', '{short}'], 'too few'),

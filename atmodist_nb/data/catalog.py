@@ -7,19 +7,24 @@ from __future__ import annotations
 import functools, os, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, xarray as xr
-from ..core import AtmoError, require, project_root
+from ..core import AtmoError, require, project_root, package_path, data_root
+from ..sphere import EARTH_RADIUS_M, grid_kind
 
 # %% auto #0
-__all__ = ['COORD_ALIASES', 'LEVEL_DIMS', 'VAR_ALIASES', 'LONG_NAMES', 'default_catalog', 'catalog_spec', 'load_source',
-           'entry_urlpath', 'sht_grid', 'uv_to_vo_d', 'to_canonical', 'validate_dataset', 'open_source']
+__all__ = ['PLACEHOLDERS', 'COORD_ALIASES', 'LEVEL_DIMS', 'VAR_ALIASES', 'STANDARD_NAMES', 'LONG_NAMES', 'default_catalog',
+           'catalog_spec', 'load_source', 'entry_urlpath', 'sht_grid', 'uv_to_vo_d', 'uv_to_vo_d_fd', 'vo_d_method',
+           'to_canonical', 'validate_dataset', 'open_source']
 
 # %% ../../nbs/02_data.catalog.ipynb #560cca57
 def default_catalog() -> Path:
-    "The catalog used when none is given: `$ATMODIST_CATALOG`, else `catalogs/atmodist.yaml` of the source checkout."
+    "The catalog used when none is given: `$ATMODIST_CATALOG`, else `catalogs/atmodist.yaml` of a source checkout, else the packaged copy."
     if os.environ.get('ATMODIST_CATALOG'): return Path(os.environ['ATMODIST_CATALOG'])
     root = project_root()
-    require(root is not None, "no data catalog found (not running from a source checkout); pass --catalog path/to/atmodist.yaml or set ATMODIST_CATALOG")
-    return root / 'catalogs' / 'atmodist.yaml'
+    if root is not None and (root / 'catalogs' / 'atmodist.yaml').is_file(): return root / 'catalogs' / 'atmodist.yaml'
+    shipped = package_path('catalogs', 'atmodist.yaml')
+    require(shipped.is_file(), f"no data catalog found (neither a source checkout nor {shipped}); "
+            "pass --catalog path/to/atmodist.yaml or set ATMODIST_CATALOG")
+    return shipped
 
 # %% ../../nbs/02_data.catalog.ipynb #8dfe065a
 def catalog_spec(catalog: str | Path | None = None, # catalog file; None = `default_catalog()`
@@ -31,7 +36,8 @@ def catalog_spec(catalog: str | Path | None = None, # catalog file; None = `defa
     try: spec = yaml.safe_load(path.read_text(encoding='utf-8'))
     except yaml.YAMLError as e:
         line = getattr(getattr(e, 'problem_mark', None), 'line', None)
-        raise AtmoError(f"catalog {path} is not valid YAML" + (f" (line {line + 1})" if line is not None else '') + "; fix the file or restore catalogs/atmodist.yaml") from None
+        where = f" (line {line + 1})" if line is not None else ''
+        raise AtmoError(f"catalog {path} is not valid YAML{where}; fix the file or restore catalogs/atmodist.yaml") from None
     require(isinstance(spec, dict) and isinstance(spec.get('sources'), dict) and spec['sources'],
             f"catalog {path} has no 'sources' mapping; it must be an intake v1 catalog (metadata: {{version: 1}}, sources: ...)")
     bad = [n for n, e in spec['sources'].items() if not (isinstance(e, dict) and 'driver' in e)]
@@ -42,7 +48,8 @@ def catalog_spec(catalog: str | Path | None = None, # catalog file; None = `defa
 def _entry_spec(name: str, catalog=None) -> dict:
     "The YAML spec of entry `name`, refusing unknown names with the list of known ones."
     spec = catalog_spec(catalog)
-    require(name in spec['sources'], f"unknown data source {name!r}; entries in {spec['_path'].name}: {', '.join(spec['sources'])} (or pass a path to a .zarr store or .nc file)")
+    require(name in spec['sources'], f"unknown data source {name!r}; entries in {spec['_path'].name}: {', '.join(spec['sources'])} "
+            "(or pass a path to a .zarr store or .nc file)")
     return {**spec['sources'][name], '_catalog': spec['_path']}
 
 def _check_params(name: str, entry: dict, params: dict) -> None:
@@ -52,6 +59,18 @@ def _check_params(name: str, entry: dict, params: dict) -> None:
         require(k in known, f"data source {name!r} has no parameter {k!r}; its parameters: {', '.join(known) or 'none'}")
 
 # %% ../../nbs/02_data.catalog.ipynb #64766c27
+PLACEHOLDERS = {'{{ DATA_DIR }}': data_root, '{{ PACKAGE_DIR }}': package_path}   # filled into parameter defaults
+
+def _default_params(entry: dict, given: dict) -> dict:
+    "The entry's parameter defaults that name a placeholder, filled in (intake leaves templates in defaults unrendered)."
+    out = {}
+    for k, p in (entry.get('parameters') or {}).items():
+        d = p.get('default') if isinstance(p, dict) else None
+        if k in given or not isinstance(d, str) or not any(ph in d for ph in PLACEHOLDERS): continue
+        for ph, where in PLACEHOLDERS.items(): d = d.replace(ph, str(where()))
+        out[k] = d
+    return out
+
 def load_source(name: str,                   # entry name in the catalog
                 catalog: str | Path | None = None, # catalog file; None = `default_catalog()`
                 **params,                    # the entry's user parameters, e.g. path=
@@ -59,6 +78,7 @@ def load_source(name: str,                   # entry name in the catalog
     "The intake source object of catalog entry `name`, built with `params`."
     import intake
     entry = _entry_spec(name, catalog); _check_params(name, entry, params)
+    params = {**_default_params(entry, params), **params}
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Shell command not executed')   # intake 2.0.9 warns for every string parameter
         cat = intake.open_catalog(str(entry['_catalog']))
@@ -112,11 +132,12 @@ def _sht_pair(nlat: int, nlon: int, grid: str, lmax: int | None, dtype: torch.dt
 def uv_to_vo_d(u: torch.Tensor,  # eastward wind (..., H, W), m s-1, global grid, lon equispaced
                v: torch.Tensor,  # northward wind (..., H, W), m s-1
                lats,             # latitudes of the H rows, degrees, north→south or south→north
-               *, radius: float = 6.371e6, # planet radius, m
+               *, radius: float = EARTH_RADIUS_M, # planet radius, m
                lmax: int | None = None,    # spectral truncation; None = the grid's exact band limit
               ) -> tuple[torch.Tensor, torch.Tensor]: # (relative vorticity, divergence), s-1, same layout as u
     "Relative vorticity and divergence of the wind (u, v), spectrally with torch-harmonics' vector SHT."
-    require(u.shape == v.shape and u.dim() >= 2 and u.shape[-2] == len(lats), f"u {tuple(u.shape)} and v {tuple(v.shape)} must match and have {len(lats)} rows (one per latitude)")
+    require(u.shape == v.shape and u.dim() >= 2 and u.shape[-2] == len(lats),
+            f"u {tuple(u.shape)} and v {tuple(v.shape)} must match and have {len(lats)} rows (one per latitude)")
     lats = np.asarray(lats, dtype=np.float64)
     flip = lats[0] < lats[-1]
     if flip: u, v = u.flip(-2), v.flip(-2)
@@ -129,14 +150,75 @@ def uv_to_vo_d(u: torch.Tensor,  # eastward wind (..., H, W), m s-1, global grid
     if flip: vo, d = vo.flip(-2), d.flip(-2)
     return vo.to(u.dtype), d.to(u.dtype)
 
+# %% ../../nbs/02_data.catalog.ipynb #d3e7a002
+def _d_dlon(f: torch.Tensor, lon: np.ndarray) -> torch.Tensor:
+    "∂f/∂λ (per radian) along the last dim: periodic for an even global circle, else second order on the box (which may cross 0°)."
+    n, lon = len(lon), np.asarray(lon, dtype=np.float64)
+    step = 360.0 / n
+    if np.allclose(np.diff(lon), step, atol=1e-3):               # the whole circle, evenly spaced
+        return (f.roll(-1, -1) - f.roll(1, -1)) / (2 * np.deg2rad(step))
+    gaps = np.diff(np.concatenate([lon, lon[:1] + 360.0]))
+    k = int(np.argmax(gaps)) + 1                                 # the box starts after the largest gap
+    x = np.rad2deg(np.unwrap(np.deg2rad(np.roll(lon, -k))))
+    g = torch.gradient(f.roll(-k, -1), spacing=(torch.as_tensor(np.deg2rad(x), dtype=f.dtype, device=f.device),), dim=-1, edge_order=2)[0]
+    return g.roll(k, -1)
+
+def _d_dlat(f: torch.Tensor, lat: np.ndarray, fold: bool) -> torch.Tensor:
+    "∂f/∂φ (per radian) along dim -2 for a flux f = (u or v) cos φ; `fold`: continue across the poles (global cell-centred grids)."
+    phi = torch.as_tensor(np.deg2rad(lat), dtype=f.dtype, device=f.device)
+    if not fold: return torch.gradient(f, spacing=(phi,), dim=-2, edge_order=2)[0]
+    half = f.shape[-1] // 2     # beyond the pole lies the row itself, half way round; (u cos φ) and (v cos φ) keep their sign there
+    f = torch.cat([f[..., :1, :].roll(half, -1), f, f[..., -1:, :].roll(half, -1)], -2)
+    phi = torch.cat([torch.sign(phi[:1]) * np.pi - phi[:1], phi, torch.sign(phi[-1:]) * np.pi - phi[-1:]])
+    return torch.gradient(f, spacing=(phi,), dim=-2, edge_order=2)[0][..., 1:-1, :]
+
+# %% ../../nbs/02_data.catalog.ipynb #d3e7a003
+def uv_to_vo_d_fd(u: torch.Tensor,  # eastward wind (..., H, W), m s-1
+                  v: torch.Tensor,  # northward wind (..., H, W), m s-1
+                  lats,             # latitudes of the H rows, degrees, monotone, no row at a pole
+                  lons,             # longitudes of the W columns, degrees, ascending in [0, 360)
+                  *, radius: float = EARTH_RADIUS_M, # planet radius, m
+                 ) -> tuple[torch.Tensor, torch.Tensor]: # (relative vorticity, divergence), s-1, same layout as u
+    "Relative vorticity and divergence of (u, v) by second-order centred finite differences on the sphere, for any grid off the poles."
+    lat, lon = np.asarray(lats, dtype=np.float64), np.asarray(lons, dtype=np.float64)
+    H, W = u.shape[-2:]
+    require(u.shape == v.shape and H == len(lat) and W == len(lon),
+            f"u {tuple(u.shape)} and v {tuple(v.shape)} must match and have {len(lat)} rows and {len(lon)} columns")
+    require(H >= 3 and W >= 3, f"u and v on a {H} x {W} grid are too small to differentiate; use at least 3 rows and 3 columns")
+    require(np.all(np.abs(lat) < 90 - 1e-6), f"a grid row lies at a pole ({lat[np.argmax(np.abs(lat))]:g}°), where finite differences "
+            "divide by cos(lat) = 0; drop the pole rows (e.g. time=..., or ds.isel(lat=slice(1, -1)) before open_source)")
+    fold = W % 2 == 0 and np.allclose(np.diff(lon), 360.0 / W, atol=1e-3) and grid_kind(lat) == 'cell-centred'
+    u64, v64 = u.to(torch.float64), v.to(torch.float64)
+    cos = torch.cos(torch.as_tensor(np.deg2rad(lat), dtype=torch.float64, device=u.device))[:, None]
+    vo = (_d_dlon(v64, lon) - _d_dlat(u64 * cos, lat, fold)) / (radius * cos)
+    d = (_d_dlon(u64, lon) + _d_dlat(v64 * cos, lat, fold)) / (radius * cos)
+    return vo.to(u.dtype), d.to(u.dtype)
+
+# %% ../../nbs/02_data.catalog.ipynb #d3e7a009
+def vo_d_method(lats, # latitudes of the rows, degrees
+                lons, # longitudes of the columns, degrees, ascending in [0, 360)
+               ) -> str: # 'spectral' or 'finite-difference'
+    "How vorticity and divergence are derived on this grid: spectrally on a global grid a spherical transform accepts, else finite differences."
+    lon = np.asarray(lons, dtype=np.float64)
+    whole = len(lon) > 2 and np.allclose(np.diff(lon), 360.0 / len(lon), atol=1e-3)
+    if whole and len(lats) > 2 and grid_kind(lats) in ('equiangular', 'legendre-gauss'): return 'spectral'
+    if whole:
+        try: sht_grid(lats); return 'spectral'                 # e.g. a Lobatto grid
+        except AtmoError: pass
+    return 'finite-difference'
+
 # %% ../../nbs/02_data.catalog.ipynb #83c44cf2
-COORD_ALIASES = {'time': ('time', 'valid_time'), 'lat': ('lat', 'latitude'), 'lon': ('lon', 'longitude')}
-LEVEL_DIMS = ('level', 'hybrid', 'pressure_level', 'isobaricInhPa', 'model_level', 'lev', 'plev')
-VAR_ALIASES = {'vo': ('vo', 'vorticity', 'relative_vorticity'), 'd': ('d', 'divergence'),
-               'u': ('u', 'u_component_of_wind', 'ua'), 'v': ('v', 'v_component_of_wind', 'va')}
+COORD_ALIASES = {'time': ('time', 'valid_time', 'Time', 'TIME'), 'lat': ('lat', 'latitude', 'Latitude', 'LAT'),
+                 'lon': ('lon', 'longitude', 'Longitude', 'LON')}
+LEVEL_DIMS = ('level', 'hybrid', 'pressure_level', 'isobaricInhPa', 'isobaric', 'model_level', 'lev', 'plev')
+VAR_ALIASES = {'vo': ('vo', 'VO', 'vorticity', 'relative_vorticity', 'vort', 'VORT', 'zeta'),
+               'd': ('d', 'D', 'divergence', 'div', 'DIV'),
+               'u': ('u', 'U', 'ua', 'u_component_of_wind', 'uwnd', 'UGRD', 'ugrd', 'eastward_wind'),
+               'v': ('v', 'V', 'va', 'v_component_of_wind', 'vwnd', 'VGRD', 'vgrd', 'northward_wind')}
+STANDARD_NAMES = {'vo': 'atmosphere_relative_vorticity', 'd': 'divergence_of_wind', 'u': 'eastward_wind', 'v': 'northward_wind'}
 LONG_NAMES = {'vo': 'relative vorticity', 'd': 'divergence'}
 _PER_SECOND = {'s**-1', 's-1', 's^-1', '1/s', '/s', 'persecond'}
-_METRE_PER_SECOND = {'ms**-1', 'ms-1', 'm/s', 'ms^-1', 'meterpersecond', 'metrepersecond'}
+_METRE_PER_SECOND = {'ms**-1', 'ms-1', 'm/s', 'ms^-1', 'm.s-1', 'm.s**-1', 'meterpersecond', 'metrepersecond', 'meters/second'}
 
 # %% ../../nbs/02_data.catalog.ipynb #1c667e85
 def _rename_coords(ds: xr.Dataset) -> xr.Dataset:
@@ -150,17 +232,20 @@ def _rename_coords(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 def _require_coords(ds: xr.Dataset) -> None:
-    "One-line errors for a missing time or lat/lon coordinate."
-    for c in ('time', 'lat', 'lon'):
-        names = ' or '.join(COORD_ALIASES[c])
-        require(c in ds.coords and c in ds.dims, f"the data has no {names} coordinate (dims: {', '.join(map(str, ds.dims)) or 'none'}); it needs time, latitude and longitude coordinates")
+    "One-line errors naming the missing coordinate (time, latitude or longitude) and how to rename it."
+    for c, word in (('time', 'time'), ('lat', 'latitude'), ('lon', 'longitude')):
+        names = ' / '.join(COORD_ALIASES[c])
+        dims = ', '.join(map(str, ds.dims)) or 'none'
+        require(c in ds.coords and c in ds.dims, f"the data has no {word} coordinate (looked for {names}; dims: {dims}); "
+                f"rename yours to {c!r} first, e.g. ds.rename({{'y': {c!r}}})")
 
 # %% ../../nbs/02_data.catalog.ipynb #1f1ecede
 def _pick(ds: xr.Dataset, name: str) -> str | None:
-    "The variable in `ds` that holds canonical variable `name`, if any."
+    "The variable in `ds` that holds canonical variable `name`: by one of its names, else by its CF standard_name."
     for a in VAR_ALIASES.get(name, (name,)):
         if a in ds.data_vars: return a
-    return None
+    std = STANDARD_NAMES.get(name)
+    return next((str(k) for k, x in ds.data_vars.items() if std is not None and x.attrs.get('standard_name') == std), None)
 
 def _check_units(da: xr.DataArray, name: str, allowed: set, unit: str) -> None:
     u = da.attrs.get('units')
@@ -173,10 +258,12 @@ def _select_level(ds: xr.Dataset, level, default=None) -> tuple[xr.Dataset, floa
     if not dims:
         if level is not None:
             scalar = [c for c in LEVEL_DIMS if c in ds.coords and ds[c].size == 1]
-            require(scalar and abs(float(ds[scalar[0]]) - float(level)) < 1e-3, f"level {level:g} was asked for but the data has no level dimension; drop level=")
+            require(scalar and abs(float(ds[scalar[0]]) - float(level)) < 1e-3,
+                    f"level {level:g} was asked for but the data has no level dimension; drop level=")
         return ds, level
     dim = dims[0]; levels = ds[dim].values
-    shown = ', '.join(f'{x:g}' for x in levels) if len(levels) <= 12 else ', '.join(f'{x:g}' for x in [*levels[:4]]) + ', ..., ' + ', '.join(f'{x:g}' for x in levels[-4:])
+    fmt = lambda xs: ', '.join(f'{x:g}' for x in xs)
+    shown = fmt(levels) if len(levels) <= 12 else f'{fmt(levels[:4])}, ..., {fmt(levels[-4:])}'
     if level is None: level = default
     if level is None:
         require(len(levels) == 1, f"the data has {len(levels)} {dim} levels ({shown}); pick one with level=")
@@ -197,7 +284,8 @@ def _select_time(ds: xr.Dataset, time=None, step=None) -> xr.Dataset:
         if isinstance(time, (tuple, list)): time = slice(*time)
         ints = isinstance(time, slice) and all(x is None or isinstance(x, (int, np.integer)) for x in (time.start, time.stop, time.step))
         try: ds = ds.isel(time=time) if ints else ds.sel(time=time)
-        except (KeyError, ValueError, TypeError) as e: raise AtmoError(f"cannot select time={time!r} ({e}); give a (start, stop) pair of dates like ('2000-01-01', '2000-12-31')") from None
+        except (KeyError, ValueError, TypeError) as e:
+            raise AtmoError(f"cannot select time={time!r} ({e}); give a (start, stop) pair of dates like ('2000-01-01', '2000-12-31')") from None
     if step is not None and ds.sizes['time'] > 1:
         want, have = pd.Timedelta(step), pd.Timedelta(_mode_step(ds.time.values))
         k = want / have
@@ -218,19 +306,25 @@ def _orient(ds: xr.Dataset) -> xr.Dataset:
     return ds
 
 # %% ../../nbs/02_data.catalog.ipynb #176af35a
-def _derive_vo_d(u: xr.DataArray, v: xr.DataArray, lmax: int | None = None) -> tuple[xr.DataArray, xr.DataArray]:
-    "Vorticity and divergence DataArrays from canonical-layout u, v (lazy where u, v are)."
-    lats = u.lat.values
-    sht_grid(lats)   # fail now, not inside a dask task
-    lon = u.lon.values
-    require(len(lon) > 2 and np.allclose(np.diff(lon), 360.0 / len(lon), atol=1e-3), f"longitudes must cover the globe evenly ({len(lon)} points, spacing 360/{len(lon)}) to derive vorticity from u, v")
+def _derive_vo_d(u: xr.DataArray, v: xr.DataArray, lmax: int | None = None) -> tuple[xr.DataArray, xr.DataArray, str]:
+    "Vorticity and divergence DataArrays from canonical-layout u, v (lazy where u, v are), and the method used."
+    lats, lons = u.lat.values, u.lon.values
+    method = vo_d_method(lats, lons)
+    as_t = lambda a: torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32))
+    if method == 'spectral': fn = lambda a, b: uv_to_vo_d(as_t(a), as_t(b), lats, lmax=lmax)
+    else:                                                          # refuse now, not inside a dask task
+        require(len(lats) >= 3 and len(lons) >= 3, f"u and v on a {len(lats)} x {len(lons)} grid are too small to differentiate; "
+                "use at least 3 latitudes and 3 longitudes")
+        require(np.all(np.abs(lats) < 90 - 1e-6), f"u and v on this {grid_kind(lats)} grid include a pole row, where finite differences "
+                "divide by cos(lat) = 0; drop that row (ds.isel(lat=slice(1, -1))) before open_source")
+        fn = lambda a, b: uv_to_vo_d_fd(as_t(a), as_t(b), lats, lons)
     def block(a, b):
-        vo, d = uv_to_vo_d(torch.from_numpy(np.ascontiguousarray(a, dtype=np.float32)), torch.from_numpy(np.ascontiguousarray(b, dtype=np.float32)), lats, lmax=lmax)
+        vo, d = fn(a, b)
         return vo.numpy(), d.numpy()
     if u.chunks is not None: u, v = u.chunk({'lat': -1, 'lon': -1}), v.chunk({'lat': -1, 'lon': -1})
     core = [['lat', 'lon']] * 2
     vo, d = xr.apply_ufunc(block, u, v, input_core_dims=core, output_core_dims=core, dask='parallelized', output_dtypes=[np.float32, np.float32])
-    return vo, d
+    return vo, d, method
 
 # %% ../../nbs/02_data.catalog.ipynb #b5482d46
 def to_canonical(ds: xr.Dataset,              # any gridded source as opened by xarray/intake
@@ -247,7 +341,11 @@ def to_canonical(ds: xr.Dataset,              # any gridded source as opened by 
     found = {n: _pick(ds, n) for n in variables}
     missing = [n for n, s in found.items() if s is None]
     derive = bool(missing) and set(missing) <= {'vo', 'd'} and _pick(ds, 'u') and _pick(ds, 'v')
-    require(not missing or derive, f"the data has no {', '.join(' / '.join(VAR_ALIASES.get(m, (m,))) for m in missing)} (variables: {', '.join(map(str, ds.data_vars)) or 'none'}) and no u and v to derive them from")
+    if missing and not derive:
+        wanted = ', '.join(' / '.join(VAR_ALIASES.get(m, (m,))) for m in missing)
+        have = ', '.join(map(str, ds.data_vars)) or 'none'
+        raise AtmoError(f"the data has no {wanted} (variables: {have}) and no u and v to derive them from; rename your variables "
+                        f"(e.g. ds.rename({{'{have.split(', ')[0]}': 'vo'}})) or set their standard_name attribute")
     keep = {s: n for n, s in found.items() if s is not None}
     if derive: keep.update({_pick(ds, 'u'): 'u', _pick(ds, 'v'): 'v'})
     ds = ds[list(keep)].rename({s: n for s, n in keep.items() if s != n})
@@ -255,19 +353,22 @@ def to_canonical(ds: xr.Dataset,              # any gridded source as opened by 
     ds = _orient(_select_time(ds, time, step))
     extra = [d for d in ds.dims if d not in ('time', 'lat', 'lon')]
     big = [d for d in extra if ds.sizes[d] > 1]
-    if big: raise AtmoError(f"the data has an extra dimension {big[0]!r} of size {ds.sizes[big[0]]}; select one value first (e.g. ds.isel({big[0]}=0))")
+    if big:
+        raise AtmoError(f"the data has an extra dimension {big[0]!r} of size {ds.sizes[big[0]]}; select one value first (e.g. ds.isel({big[0]}=0))")
     ds = ds.isel({d: 0 for d in extra}, drop=True)
     for n in ds.data_vars: _check_units(ds[n], n, _PER_SECOND if n in ('vo', 'd') else _METRE_PER_SECOND, 's**-1' if n in ('vo', 'd') else 'm s**-1')
     ds = ds.transpose('time', 'lat', 'lon')
     if derive:
-        vo, d = _derive_vo_d(ds['u'], ds['v'], lmax)
+        vo, d, method = _derive_vo_d(ds['u'], ds['v'], lmax)
         ds = ds.assign(vo=vo, d=d)
     ds = ds[list(variables)].astype(np.float32)
     ds = ds.drop_vars([c for c in ds.coords if c not in ('time', 'lat', 'lon')])
     for n in ds.data_vars: ds[n].attrs = {'units': 's**-1', 'long_name': LONG_NAMES.get(n, n)} if n in ('vo', 'd') else {'units': 'm s**-1'}
     ds.lat.attrs.update(units='degrees_north'); ds.lon.attrs.update(units='degrees_east')
     step_h = float(pd.Timedelta(_mode_step(ds.time.values)) / pd.Timedelta('1h')) if ds.sizes['time'] > 1 else float('nan')
-    ds.attrs = {'level': lev if lev is not None else 'none', 'step_hours': step_h, **({'derived_from': 'u, v (torch-harmonics vector SHT)'} if derive else {})}
+    how = {'spectral': 'torch-harmonics vector SHT', 'finite-difference': 'centred finite differences on the sphere'}
+    ds.attrs = {'level': lev if lev is not None else 'none', 'step_hours': step_h}
+    if derive: ds.attrs['derived_from'] = f'u, v ({how[method]})'
     return ds
 
 # %% ../../nbs/02_data.catalog.ipynb #4998eab6
@@ -283,18 +384,21 @@ def validate_dataset(ds: xr.Dataset,            # a canonical dataset (see `to_c
     "Return `ds` if it is usable: coordinates, variables, a regular time step, enough steps for `max_lag`, finite values; else one AtmoError."
     _require_coords(ds)
     miss = [v for v in variables if v not in ds.data_vars]
-    require(not miss, f"the data has no {', '.join(miss)} (variables: {', '.join(map(str, ds.data_vars)) or 'none'}); open it with open_source, which derives them from u and v when it can")
+    have = ', '.join(map(str, ds.data_vars)) or 'none'
+    require(not miss, f"the data has no {', '.join(miss)} (variables: {have}); open it with open_source, which derives them from u and v when it can")
     lat, lon = ds.lat.values, ds.lon.values
     require(lat.size < 2 or np.all(np.diff(lat) < 0), "latitudes must run north to south; open the data with open_source (it reorders them)")
     require(np.all((lon >= 0) & (lon < 360)) and np.all(np.diff(lon) > 0), "longitudes must be ascending in [0, 360); open the data with open_source (it rolls them)")
     n, need = ds.sizes['time'], (max_lag + 1 if min_steps is None else min_steps)
-    require(n >= need, f"the data has {n} time steps but the largest lag ({max_lag} steps) needs at least {need}; use a longer time span or fewer lag classes")
+    require(n >= need, f"the data has {n} time steps but the largest lag ({max_lag} steps) needs at least {need}; "
+            "use a longer time span or fewer lag classes")
     t = ds.time.values
     if n > 1:
         dt = np.diff(t); base = _mode_step(t); bad = np.flatnonzero(dt != base)
         if bad.size:
             i = int(bad[0])
-            raise AtmoError(f"irregular time steps: {_fmt_step(base)} apart, but {_fmt_step(dt[i])} between {_fmt_time(t[i])} and {_fmt_time(t[i + 1])} (index {i}); "
+            raise AtmoError(f"irregular time steps: {_fmt_step(base)} apart, but {_fmt_step(dt[i])} between {_fmt_time(t[i])} "
+                            f"and {_fmt_time(t[i + 1])} (index {i}); "
                             f"{bad.size} gap(s) in all — pick a regular span with time=(start, stop) or fill the gaps")
     if check_finite:
         counts = [(~np.isfinite(ds[v])).sum(('lat', 'lon')) for v in variables]
@@ -304,7 +408,8 @@ def validate_dataset(ds: xr.Dataset,            # a canonical dataset (see `to_c
             c = np.asarray(c); total = int(c.sum())
             if total:
                 i = int(np.flatnonzero(c)[0])
-                raise AtmoError(f"{v} has {total} NaN/inf values in {int((c > 0).sum())} time steps, the first at time index {i} ({_fmt_time(t[i])}); fill them or choose a time span without them")
+                raise AtmoError(f"{v} has {total} NaN/inf values in {int((c > 0).sum())} time steps, the first at time index {i} "
+                                f"({_fmt_time(t[i])}); fill them or choose a time span without them")
     return ds
 
 # %% ../../nbs/02_data.catalog.ipynb #573b4bdc
@@ -321,13 +426,22 @@ def _open_path(path: str) -> xr.Dataset:
 
 def _looks_like_path(s: str) -> bool: return '/' in s or os.sep in s or '*' in s or s.endswith(('.zarr', '.nc', '.nc4', '.h5', '.netcdf'))
 
-def _open_error(what: str, e: Exception) -> AtmoError:
-    "A one-line AtmoError for a source that fails to open."
+def _open_error(what: str,               # how the source is named in the message
+                e: Exception,            # what opening it raised
+                entry: str | None = None, # the catalog entry, None for a path given directly
+               ) -> AtmoError:
+    "A one-line AtmoError for a source that fails to open, with the fix that fits a path or a catalog entry."
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-    if isinstance(e, ImportError): return AtmoError(f"reading {what} needs a package that is not installed ({msg[:120]}); install it (gs:// sources need gcsfs) or use a local copy")
-    if isinstance(e, OSError) and 'no files to open' in msg: return AtmoError(f"no files match {what}; put the files there or pass path=")
-    if isinstance(e, FileNotFoundError): return AtmoError(f"{what} does not exist; create it first (the synthetic-data step for swe_default) or pass path=")
-    return AtmoError(f"cannot open {what} ({type(e).__name__}: {msg[:200]}); check the path, the file or the network")
+    if isinstance(e, ImportError):
+        need = ' (gs:// sources need gcsfs)' if 'gs://' in what else ''
+        return AtmoError(f"reading {what} needs a package that is not installed ({msg[:120]}); install it{need} or use a local copy")
+    missing = isinstance(e, FileNotFoundError) or (isinstance(e, OSError) and 'no files to open' in msg)
+    if missing and entry == 'swe_default': fix = "create it with 'atmodist synth' or pass path= to an existing store"
+    elif missing and entry is not None: fix = f"put the files there or pass path= (e.g. open_source({entry!r}, path='era5/*.nc'))"
+    elif missing: fix = "check the path"
+    if missing: return AtmoError(f"no files match {what}; {fix}" if 'no files to open' in msg else f"{what} does not exist; {fix}")
+    fix = 'check the file or the network' if entry is not None else 'check that it is a netCDF file or a zarr store'
+    return AtmoError(f"cannot open {what} ({type(e).__name__}: {msg[:200]}); {fix}")
 
 # %% ../../nbs/02_data.catalog.ipynb #c77fa20b
 def open_source(source,                           # entry name, intake source, path to .zarr/.nc (glob), or an xr.Dataset
@@ -354,12 +468,14 @@ def open_source(source,                           # entry name, intake source, p
         else: name, src = getattr(source, 'name', 'source'), source
         meta, url = _source_meta(src), _source_url(src)
         what = f"data source {name!r} ({url if not isinstance(url, str) or '://' in url else os.path.normpath(url)})"
-        require(getattr(src, 'container', None) == 'xarray', f"data source {name!r} is not gridded data ({meta.get('kind', getattr(src, 'container', '?'))}); open a field source such as swe_default or era5_local")
+        kind = meta.get('kind', getattr(src, 'container', '?'))
+        require(getattr(src, 'container', None) == 'xarray', f"data source {name!r} is not gridded data ({kind}); "
+                "open a field source such as swe_default or era5_local")
         try:
             with warnings.catch_warnings():
                 warnings.filterwarnings('ignore', message='Shell command not executed')
                 ds = src.to_dask()
-        except (OSError, ValueError, KeyError, ImportError) as e: raise _open_error(what, e) from None
+        except (OSError, ValueError, KeyError, ImportError) as e: raise _open_error(what, e, name) from None
     ds = to_canonical(ds, level=level, time=time, variables=variables, step=step or meta.get('step'), default_level=meta.get('level'))
     ds.attrs['source'] = name
     return validate_dataset(ds, max_lag=max_lag, variables=variables, check_finite=check_finite)

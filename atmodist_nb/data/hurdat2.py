@@ -7,26 +7,12 @@ from __future__ import annotations
 import datetime as _dt, re
 from pathlib import Path
 import numpy as np, pandas as pd
-from ..core import AtmoError, require, project_root
+from ..core import AtmoError, require, package_path
+from ..sphere import EARTH_RADIUS_KM, great_circle_km   # one Earth radius, one distance (importable from here too)
 
 # %% auto #0
-__all__ = ['EARTH_RADIUS_KM', 'RADII_COLUMNS', 'HURDAT2_COLUMNS', 'great_circle_km', 'empty_tracks', 'default_hurdat2_path',
-           'read_hurdat2', 'synoptic', 'storm_summary']
-
-# %% ../../nbs/05_data.hurdat2.ipynb #9af462f2
-EARTH_RADIUS_KM = 6371.0  # mean Earth radius, km
-
-def great_circle_km(lat1, # latitude(s) of the first point(s), degrees north
-                    lon1, # longitude(s) of the first point(s), degrees east (any convention)
-                    lat2, # latitude(s) of the second point(s), degrees north
-                    lon2, # longitude(s) of the second point(s), degrees east
-                   ) -> np.ndarray: # great-circle distance(s), km, broadcast over the inputs
-    "Haversine great-circle distance in km between points given in degrees (vectorised, broadcasting)."
-    p1, p2 = np.radians(np.asarray(lat1, dtype=float)), np.radians(np.asarray(lat2, dtype=float))
-    dl = np.radians(np.asarray(lon2, dtype=float) - np.asarray(lon1, dtype=float))
-    h = np.sin((p2 - p1) / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    h = np.clip(h, 0.0, 1.0)
-    return 2 * EARTH_RADIUS_KM * np.arctan2(np.sqrt(h), np.sqrt(1.0 - h))   # atan2: accurate up to antipodes
+__all__ = ['RADII_COLUMNS', 'HURDAT2_COLUMNS', 'empty_tracks', 'default_hurdat2_path', 'read_hurdat2', 'synoptic',
+           'storm_summary']
 
 # %% ../../nbs/05_data.hurdat2.ipynb #c492b670
 RADII_COLUMNS = [f'r{kt}_{q}' for kt in (34, 50, 64) for q in ('ne', 'se', 'sw', 'nw')]
@@ -64,15 +50,14 @@ def _parse_fix(parts: list[str]) -> dict:
         if v < 0 and v not in _MISSING: raise ValueError(f"negative value {v} (missing is -999)")
         nums.append(np.nan if v in _MISSING else float(v))
     if len(nums) == 14: nums.append(np.nan)
-    return dict(time=t, record=parts[2], status=parts[3], lat=lat, lon=lon if -180 <= lon < 180 else (lon + 180.0) % 360.0 - 180.0, **dict(zip(_NUMERIC, nums)))
+    if not -180 <= lon < 180: lon = (lon + 180.0) % 360.0 - 180.0
+    return dict(time=t, record=parts[2], status=parts[3], lat=lat, lon=lon, **dict(zip(_NUMERIC, nums)))
 
 # %% ../../nbs/05_data.hurdat2.ipynb #920af4a3
 def default_hurdat2_path() -> Path | None:
-    "The HURDAT2 copy in the shared data folder beside a source checkout, if there is one."
-    root = project_root()
-    if root is None: return None
-    p = root.parent / 'shared' / 'data' / 'hurdat2_atlantic_1970-2018.txt'
-    return p if p.exists() else None
+    "The 1970–2018 HURDAT2 record shipped with the package (None if the installation lacks it)."
+    p = package_path('assets', 'hurdat2', 'hurdat2_atlantic_1970-2018.txt')
+    return p if p.is_file() else None
 
 # %% ../../nbs/05_data.hurdat2.ipynb #a10dfd1f
 def _resolve_path(path: str | Path) -> Path:
@@ -85,10 +70,12 @@ def _resolve_path(path: str | Path) -> Path:
         except ImportError: entry_urlpath = None
         if entry_urlpath is not None:
             url = Path(entry_urlpath(s))
-            require(url.exists(), f"HURDAT2 file {url} (catalog entry {s!r}) not found; download it from https://www.nhc.noaa.gov/data/#hurdat or pass a path")
+            require(url.exists(), f"HURDAT2 file {url} (catalog entry {s!r}) not found; "
+                    "download it from https://www.nhc.noaa.gov/data/#hurdat or pass a path")
             return url
         if s == 'hurdat2' and (d := default_hurdat2_path()) is not None: return d
-    raise AtmoError(f"HURDAT2 file {path} not found; pass the path of a hurdat2-*.txt file (https://www.nhc.noaa.gov/data/#hurdat) or the catalog entry 'hurdat2'")
+    raise AtmoError(f"HURDAT2 file {path} not found; pass the path of a hurdat2-*.txt file "
+                    "(https://www.nhc.noaa.gov/data/#hurdat) or the catalog entry 'hurdat2'")
 
 # %% ../../nbs/05_data.hurdat2.ipynb #7b0488da
 def read_hurdat2(path: str | Path, # a HURDAT2 text file, or the catalog entry name 'hurdat2'
@@ -100,7 +87,9 @@ def read_hurdat2(path: str | Path, # a HURDAT2 text file, or the catalog entry n
     rows, sid, name, left, head_no, n_fix = [], None, None, 0, 0, 0
     def bad(no, line, why): raise AtmoError(f"HURDAT2 {p.name} line {no}: {why}: {line.strip()!r}; fix or remove that line")
     def check_count():
-        if sid is not None and left: raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but {n_fix - left} follow; fix the count in the header")
+        if sid is not None and left:
+            raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but {n_fix - left} follow; "
+                            "fix the count in the header")
     for no, line in enumerate(lines, 1):
         if not line.strip(): continue
         parts = [x.strip() for x in line.split(',')]
@@ -112,7 +101,9 @@ def read_hurdat2(path: str | Path, # a HURDAT2 text file, or the catalog entry n
             n_fix = left
             continue
         if sid is None: bad(no, line, 'data line before the first storm header')
-        if left == 0: raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but more follow (line {no}); fix the count in the header")
+        if left == 0:
+            raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but more follow (line {no}); "
+                            "fix the count in the header")
         try: rows.append(dict(storm_id=sid, name=name, **_parse_fix(parts)))
         except (ValueError, IndexError) as e: bad(no, line, f'malformed fix line ({e})')
         left -= 1

@@ -27,7 +27,8 @@ class NormStats:
 
     def __post_init__(self):
         n = len(self.variables)
-        require(all(len(getattr(self, k)) == n for k in ('mean1', 'std1', 'mean2', 'std2')), f"normalisation stats need one mean1/std1/mean2/std2 per variable ({n}); refit them")
+        require(all(len(getattr(self, k)) == n for k in ('mean1', 'std1', 'mean2', 'std2')),
+                f"normalisation stats need one mean1/std1/mean2/std2 per variable ({n}); refit them")
         require(all(s > 0 and np.isfinite(s) for s in self.std1 + self.std2) and all(np.isfinite(m) for m in self.mean1 + self.mean2),
                 "normalisation stats hold a zero, NaN or infinite value; refit them on a training span with varying, finite data")
         require(self.factor > 0, f"the log factor must be positive, got {self.factor}")
@@ -40,7 +41,8 @@ class NormStats:
     def from_json(cls, path: str | Path) -> NormStats:
         "Load stats saved by `to_json`, with one-line errors for a missing, malformed or foreign file."
         d = read_json(path, 'normalisation stats')
-        require(isinstance(d, dict) and d.pop('kind', None) == 'atmodist_norm_stats', f"{path} is not a normalisation-stats file; delete it and refit (the pretext stage writes it)")
+        require(isinstance(d, dict) and d.pop('kind', None) == 'atmodist_norm_stats',
+                f"{path} is not a normalisation-stats file; delete it and refit (the pretext stage writes it)")
         return config_from_dict(cls, d)
 
 # %% ../../nbs/03_data.normalize.ipynb #1defe94c

@@ -44,25 +44,25 @@ def split_time(n_time: int,              # number of time steps in the dataset
 # %% ../../nbs/04_data.pairs.ipynb #3007a689
 def patch_rows(lats: Sequence[float] | np.ndarray | torch.Tensor, # latitudes of the grid rows, degrees, monotone (canonical: descending)
                patch: int,                # patch edge P, grid points
-               lat_band: float = 60.0,    # every patch row must satisfy |lat| <= lat_band
+               lat_band: float = 60.0,    # the patch centre must satisfy |lat| <= lat_band
                n_lon: int | None = None,  # number of longitudes, to refuse patches wider than the globe
               ) -> tuple[int, int]:       # [lo, hi): the allowed top rows of a patch
-    "The range `[lo, hi)` of top rows for which all `patch` rows lie within ±`lat_band` degrees."
+    "The range `[lo, hi)` of top rows for which the centre of a `patch`-row patch lies within ±`lat_band` degrees."
     lat = np.asarray(lats.cpu() if isinstance(lats, torch.Tensor) else lats, dtype=np.float64).ravel()
     H = len(lat)
     require(H >= 2 and bool(np.all(np.diff(lat) < 0) or np.all(np.diff(lat) > 0)),
             f"latitudes must be strictly monotone (got {H} values); pass the grid's lat coordinate")
     require(patch >= 1, f"patch must be at least 1, got {patch}")
+    require(lat_band >= 0, f"lat_band must be at least 0 degrees, got {lat_band:g}; use e.g. --lat-band 60 (the reference)")
     grid = f"{H} x {n_lon}" if n_lon else f"{H} rows"
     require(patch <= H and (n_lon is None or patch <= n_lon),
             f"patch {patch} is larger than the grid ({grid}); use --patch {min(H, n_lon or H)} or less")
-    inside = np.flatnonzero(np.abs(lat) <= lat_band + 1e-9)   # contiguous, since lat is monotone
-    n_in = len(inside)
-    require(n_in >= patch,
-            f"the latitude band ±{lat_band:g}° holds {n_in} grid rows, fewer than the patch ({patch}); "
-            f"widen --lat-band or use --patch {n_in} or less" if n_in else
-            f"the latitude band ±{lat_band:g}° holds no grid rows; widen --lat-band")
-    return int(inside[0]), int(inside[-1] - patch + 2)
+    top = np.arange(H - patch + 1)
+    centre = (lat[top] + lat[top + patch - 1]) / 2            # monotone in the top row
+    inside = np.flatnonzero(np.abs(centre) <= lat_band + 1e-9)
+    require(len(inside) > 0, f"no {patch}-row patch has its centre within ±{lat_band:g}° (the nearest centre is at "
+                             f"{np.abs(centre).min():g}°); widen --lat-band or change --patch")
+    return int(inside[0]), int(inside[-1] + 1)
 
 # %% ../../nbs/04_data.pairs.ipynb #f71bf120
 class PairIndex(NamedTuple):
@@ -75,7 +75,8 @@ class PairIndex(NamedTuple):
 def _check_times(n_time: int, t_range, n_classes: int) -> tuple[int, int]:
     "Validated time span [t0, t1) that holds a pair at the largest lag."
     t0, t1 = (0, n_time) if t_range is None else (int(t_range[0]), int(t_range[1]))
-    require(0 <= t0 < t1 <= n_time, f"t_range ({t0}, {t1}) is not a span inside the {n_time} time steps; use (start, stop) with 0 <= start < stop <= {n_time}")
+    require(0 <= t0 < t1 <= n_time, f"t_range ({t0}, {t1}) is not a span inside the {n_time} time steps; "
+                                    f"use (start, stop) with 0 <= start < stop <= {n_time}")
     require(t1 - t0 > n_classes,
             f"t_range ({t0}, {t1}) holds {t1 - t0} time steps, too short for the largest lag ({n_classes} steps); "
             f"use a span of at least {n_classes + 1} steps or fewer --n-classes")
@@ -110,7 +111,8 @@ class PatchTable:
                  patch: int,                 # patch edge P
                  gather: str = 'segments',   # 'segments': index_select of row segments; 'index': per-pixel advanced indexing
                 ):
-        require(isinstance(fields, torch.Tensor) and fields.ndim == 4, f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
+        require(isinstance(fields, torch.Tensor) and fields.ndim == 4,
+                f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(gather in ('segments', 'index'), f"gather must be 'segments' or 'index', got {gather!r}")
         T, C, H, W = fields.shape
         require(1 <= patch <= min(H, W), f"patch {patch} is larger than the grid ({H} x {W}); use --patch {min(H, W)} or less")
@@ -130,7 +132,8 @@ class PatchTable:
         if self.gather == 'index':   # broadcast index grids, one advanced-indexing gather
             return self._padded[t[:, None, None, None], self._chan[None, :, None, None],
                                 (row[:, None] + self._offs)[:, None, :, None], (col[:, None] + self._offs)[:, None, None, :]]
-        start = ((t[:, None, None] * C + self._chan[None, :, None]) * H + row[:, None, None] + self._offs) * (W + P - 1) + col[:, None, None]
+        line = (t[:, None, None] * C + self._chan[None, :, None]) * H + row[:, None, None] + self._offs   # (N, C, P) grid rows
+        start = line * (W + P - 1) + col[:, None, None]                                                # first value of each segment
         return self._segments.index_select(0, start.reshape(-1)).view(len(t), C, P, P)
 
 # %% ../../nbs/04_data.pairs.ipynb #be6be1ae
@@ -141,12 +144,13 @@ class PairSampler:
                  *,
                  patch: int,                   # patch edge P (160 in the paper)
                  n_classes: int = 23,          # number of lag classes K: Δ ∈ 1..K steps
-                 lat_band: float = 60.0,       # every patch row within ±lat_band degrees
+                 lat_band: float = 60.0,       # patch centre within ±lat_band degrees (see `patch_rows`)
                  t_range: tuple[int, int] | None = None, # [t0, t1) of usable steps; None = all
                  generator: torch.Generator,   # source of randomness (CPU or on the fields' CUDA device)
                 ):
         require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; use --n-classes 23 (3…69 h at 3-hourly data)")
-        require(isinstance(fields, torch.Tensor) and fields.ndim == 4, f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
+        require(isinstance(fields, torch.Tensor) and fields.ndim == 4,
+                f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed)")
         T, C, H, W = fields.shape
         require(len(lats) == H, f"got {len(lats)} latitudes for {H} grid rows; pass the grid's lat coordinate")
@@ -172,18 +176,20 @@ class PairSampler:
 
 # %% ../../nbs/04_data.pairs.ipynb #9b2a157e
 class SRSampler:
-    "High-resolution patches and their block-averaged inputs: `sample(B)` → (lr (B,C,P/f,P/f), hr (B,C,P,P))."
+    "High-resolution patches and their block-averaged inputs: `sample(B)` → (low_res (B,C,P/f,P/f), hr (B,C,P,P))."
     def __init__(self, fields: torch.Tensor,   # (T, C, H, W), already normalised, any device/dtype
                  lats,                         # (H,) latitudes of the rows, degrees, monotone
                  *,
                  patch: int,                   # high-resolution patch edge P; divisible by factor
-                 factor: int = 4,              # coarsening factor f: lr is the f×f block mean of hr
-                 lat_band: float = 60.0,       # every patch row within ±lat_band degrees
+                 factor: int = 4,              # coarsening factor f: the input is the f×f block mean of hr
+                 lat_band: float = 60.0,       # patch centre within ±lat_band degrees (see `patch_rows`)
                  t_range: tuple[int, int] | None = None, # [t0, t1) of usable steps; None = all
                  generator: torch.Generator,   # source of randomness (CPU or on the fields' CUDA device)
                 ):
-        require(factor >= 1 and patch % factor == 0, f"patch {patch} is not divisible by the factor {factor}; use a patch that is a multiple of {factor} (e.g. {max(factor, patch // factor * factor)})")
-        require(isinstance(fields, torch.Tensor) and fields.ndim == 4, f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
+        require(factor >= 1 and patch % factor == 0, f"patch {patch} is not divisible by the factor {factor}; "
+                f"use a patch that is a multiple of {factor} (e.g. {max(factor, patch // factor * factor)})")
+        require(isinstance(fields, torch.Tensor) and fields.ndim == 4,
+                f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed)")
         T, C, H, W = fields.shape
         require(len(lats) == H, f"got {len(lats)} latitudes for {H} grid rows; pass the grid's lat coordinate")
@@ -197,12 +203,12 @@ class SRSampler:
         return draw_index(batch, t_range=self.t_range, n_classes=0, rows=self.rows, n_lon=self.n_lon, generator=self.generator)
 
     def take(self, ix: PairIndex) -> tuple[torch.Tensor, torch.Tensor]:
-        "Cut the patches at `ix`: (lr, hr)."
+        "Cut the patches at `ix`: (low_res, hr)."
         hr = self.table.take(ix.t, ix.row, ix.col)
         return F.avg_pool2d(hr.float(), self.factor).to(hr.dtype), hr
 
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
-        "A batch of (lr, hr) patches."
+        "A batch of (low_res, hr) patches."
         return self.take(self.draw(batch))
 
 # %% ../../nbs/04_data.pairs.ipynb #324fd8bf
@@ -220,6 +226,32 @@ def _read_steps(ds: xr.Dataset, variables, times: np.ndarray, rows: slice) -> to
         arrs = dask.compute(*arrs)   # one graph: every needed chunk read once
     return torch.from_numpy(np.stack([np.asarray(a, dtype=np.float32) for a in arrs], 1))
 
+def _check_dataset(ds: xr.Dataset, variables: Sequence[str]) -> None:
+    "Refuse a dataset that lacks a variable or is not (time, lat, lon)."
+    missing = [v for v in variables if v not in ds.data_vars]
+    if missing: raise AtmoError(f"the dataset has no variable {missing[0]!r} (it has: {', '.join(map(str, ds.data_vars))}); "
+                                f"open it through the catalog or pass variables=")
+    dims = tuple(ds[variables[0]].dims)
+    require(set(dims) == {'time', 'lat', 'lon'},
+            f"variable {variables[0]!r} has dims {dims}; expected (time, lat, lon) — open it through the catalog")
+
+def _read_patches(ds: xr.Dataset, variables: Sequence[str], # dataset and channels
+                  t: torch.Tensor, row: torch.Tensor, col: torch.Tensor, # (N,) time steps, top rows, left columns (CPU)
+                  patch: int,                 # patch edge P
+                  max_read_mb: float,         # largest block of time steps read at once, MB
+                 ) -> torch.Tensor:           # (N, C, P, P) float32
+    "Read only the time steps and rows the patches need, in blocks of at most `max_read_mb`, and cut the patches."
+    r0, r1 = int(row.min()), int(row.max()) + patch          # rows the patches touch
+    steps, inv = np.unique(t.numpy(), return_inverse=True)
+    per_step = len(variables) * (r1 - r0) * ds.sizes['lon'] * 4 / 2**20
+    group = max(1, int(max_read_mb // max(per_step, 1e-9)))
+    out = torch.empty(len(t), len(variables), patch, patch)
+    for g0 in range(0, len(steps), group):
+        block = _read_steps(ds, variables, steps[g0:g0 + group], slice(r0, r1))
+        sel = torch.from_numpy(np.flatnonzero((inv >= g0) & (inv < g0 + group)))
+        out[sel] = PatchTable(block, patch).take(torch.from_numpy(inv[sel.numpy()] - g0), row[sel] - r0, col[sel])
+    return out
+
 # %% ../../nbs/04_data.pairs.ipynb #114baf53
 class PairDataset(torch.utils.data.IterableDataset):
     "Endless (or `n_batches`) batches of Δt pairs read lazily from an xarray dataset (zarr/dask) — for data that does not fit in memory."
@@ -228,7 +260,7 @@ class PairDataset(torch.utils.data.IterableDataset):
                  patch: int,                   # patch edge P
                  batch: int,                   # pairs per batch
                  n_classes: int = 23,          # number of lag classes K
-                 lat_band: float = 60.0,       # every patch row within ±lat_band degrees
+                 lat_band: float = 60.0,       # patch centre within ±lat_band degrees (see `patch_rows`)
                  t_range: tuple[int, int] | None = None, # [t0, t1) of usable steps; None = all
                  variables: Sequence[str] = ('vo', 'd'), # channels, in order
                  normalize: Callable[[torch.Tensor], torch.Tensor] | None = None, # applied to float32 (N, C, P, P) patches
@@ -238,15 +270,13 @@ class PairDataset(torch.utils.data.IterableDataset):
                 ):
         require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; use --n-classes 23 (3…69 h at 3-hourly data)")
         require(batch >= 1, f"batch must be at least 1, got {batch}")
-        missing = [v for v in variables if v not in ds.data_vars]
-        if missing: raise AtmoError(f"the dataset has no variable {missing[0]!r} (it has: {', '.join(map(str, ds.data_vars))}); open it through the catalog or pass variables=")
-        dims = set(ds[variables[0]].dims)
-        require(dims == {'time', 'lat', 'lon'}, f"variable {variables[0]!r} has dims {tuple(ds[variables[0]].dims)}; expected (time, lat, lon) — open it through the catalog")
+        _check_dataset(ds, variables)
         H, W = ds.sizes['lat'], ds.sizes['lon']
         self.rows = patch_rows(ds['lat'].values, patch, lat_band, n_lon=W)
         self.t_range = _check_times(ds.sizes['time'], t_range, n_classes)
         self.ds, self.patch, self.batch, self.n_classes, self.lat_band = ds, patch, batch, n_classes, lat_band
-        self.variables, self.normalize, self.seed, self.n_batches, self.max_read_mb = tuple(variables), normalize, seed, n_batches, max_read_mb
+        self.variables, self.normalize, self.seed = tuple(variables), normalize, seed
+        self.n_batches, self.max_read_mb = n_batches, max_read_mb
         self.shape, self.epoch = (len(variables), H, W), 0
 
     def set_epoch(self, epoch: int) -> None:
@@ -260,17 +290,9 @@ class PairDataset(torch.utils.data.IterableDataset):
 
     def read(self, ix: PairIndex) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "Read and cut the pairs at `ix`: (x1, x2, labels), float32 on the CPU."
-        C, H, W = self.shape; P = self.patch; B = len(ix.t)
+        B = len(ix.t)
         t = torch.cat([ix.t, ix.t + ix.lag]).cpu(); row = ix.row.repeat(2).cpu(); col = ix.col.repeat(2).cpu()
-        r0, r1 = int(row.min()), int(row.max()) + P              # rows the batch touches
-        steps, inv = np.unique(t.numpy(), return_inverse=True)
-        per_step = C * (r1 - r0) * W * 4 / 2**20
-        group = max(1, int(self.max_read_mb // max(per_step, 1e-9)))
-        out = torch.empty(2 * B, C, P, P)
-        for g0 in range(0, len(steps), group):
-            block = _read_steps(self.ds, self.variables, steps[g0:g0 + group], slice(r0, r1))
-            sel = torch.from_numpy(np.flatnonzero((inv >= g0) & (inv < g0 + group)))
-            out[sel] = PatchTable(block, P).take(torch.from_numpy(inv[sel.numpy()] - g0), row[sel] - r0, col[sel])
+        out = _read_patches(self.ds, self.variables, t, row, col, self.patch, self.max_read_mb)
         if self.normalize is not None: out = self.normalize(out)
         return out[:B], out[B:], (ix.lag - 1).cpu()
 
@@ -299,7 +321,8 @@ def pair_loader(ds: xr.Dataset,              # canonical dataset (lazy: zarr/das
                 num_workers: int = 2,        # reader processes (0: read in the calling process)
                 pin_memory: bool = False,    # page-locked batches for fast copies to a GPU
                 prefetch_factor: int = 2,    # batches read ahead per worker
-                **kw,                        # the other arguments of `PairDataset` (n_classes, lat_band, t_range, variables, normalize, seed, n_batches, ...)
+                **kw,                        # the other arguments of `PairDataset`
+                                             # (n_classes, lat_band, t_range, variables, normalize, seed, n_batches, ...)
                ) -> torch.utils.data.DataLoader: # yields (x1, x2, labels) batches
     "A DataLoader of Δt pair batches read lazily by `num_workers` processes."
     dset = PairDataset(ds, patch=patch, batch=batch, **kw)

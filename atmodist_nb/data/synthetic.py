@@ -12,21 +12,24 @@ import numpy as np, pandas as pd, torch, xarray as xr
 from ..core import (AtmoError, require, config_to_dict, config_from_dict, config_hash, get_device,
                               save_checkpoint, load_checkpoint, fault_point)
 from ..core import progress as _progress
+from ..sphere import EARTH_RADIUS_M, resolved_lmax
 
 # %% auto #0
-__all__ = ['EARTH_RADIUS', 'EARTH_OMEGA', 'GRAVITY', 'SWE_PRESETS', 'SWEConfig', 'stable_dt', 'resolve_swe', 'swe_grid',
-           'ForcedSWE', 'cpu_threads', 'energy_series', 'is_complete', 'generate_swe', 'open_swe', 'swe_cache_path']
+__all__ = ['EARTH_RADIUS', 'EARTH_OMEGA', 'GRAVITY', 'SWE_PRESETS', 'SWEConfig', 'sim_grid', 'default_forcing_band', 'stable_dt',
+           'resolve_swe', 'swe_grid', 'ForcedSWE', 'cpu_threads', 'energy_series', 'is_complete', 'generate_swe',
+           'open_swe', 'swe_cache_path']
 
 # %% ../../nbs/01_data.synthetic.ipynb #eb01ea23
-EARTH_RADIUS, EARTH_OMEGA, GRAVITY = 6.37122e6, 7.292e-5, 9.80616   # m, rad s-1, m s-2 (torch-harmonics' values)
+EARTH_RADIUS = EARTH_RADIUS_M                      # m: the package's one Earth radius (`atmodist_nb.sphere`)
+EARTH_OMEGA, GRAVITY = 7.292e-5, 9.80616           # rad s-1, m s-2 (torch-harmonics' values)
 
 @dataclass(frozen=True)
 class SWEConfig:
-    "Forced shallow water on the sphere: grid, time span, physics and output; defaults are the 2-core demo."
-    nlat: int = 128                   # latitudes, poles included (equiangular grid)
-    nlon: int | None = None           # longitudes; None: 2 * nlat
-    lmax: int | None = None           # spectral modes (degrees 0..lmax-1); None: nlat // 3, alias-free on this grid
-    dt_seconds: float | None = None   # time step; None: `stable_dt`; must divide the output interval
+    "Forced shallow water on the sphere: output grid, time span, physics and output; defaults are the 2-core demo."
+    nlat: int = 128                   # output latitudes, poles included (equiangular); resolves degrees < (nlat + 1) // 2
+    nlon: int | None = None           # output longitudes; None: 2 * nlat
+    lmax: int | None = None           # simulated degrees 0..lmax-1; None: (nlat + 1) // 2, all that the output grid resolves
+    dt_seconds: float | None = None   # time step; None: `stable_dt(lmax)`; must divide the output interval
     spinup_days: float = 20.          # integrated, not written, before the first output
     days: float = 90.                 # span of the output
     out_every_hours: int = 3          # output interval
@@ -37,22 +40,37 @@ class SWEConfig:
     jet_lat: float = 45.              # degrees, latitude of the jets
     jet_width: float = 10.            # degrees, Gaussian half-width of the jets
     forcing_rms: float = 1.5e-10      # s-2, grid-point rms of the stochastic vorticity forcing
-    forcing_band: tuple[int, int] = (8, 14)   # forced total wavenumbers l (inclusive): synoptic scales
+    forcing_band: tuple[int, int] | None = None   # forced degrees l (inclusive); None: `default_forcing_band(lmax)`
     forcing_days: float = 2.          # decorrelation time of the forcing (AR(1))
     drag_days: float = 5.             # linear drag on vorticity (toward the jet) and divergence
     thermal_days: float = 10.         # relaxation of geopotential toward the jet's balanced state
-    hyperdiff_hours: float = 3.       # e-folding time of the smallest resolved scale under hyperdiffusion
-    hyperdiff_order: int = 4          # hyperdiffusion is (-laplacian)^order
+    hyperdiff_hours: float = 6.       # e-folding time of the smallest simulated scale (degree lmax-1) under hyperdiffusion
+    hyperdiff_order: int = 8          # hyperdiffusion is (-laplacian)^order
     chunk_steps: int = 8              # output times per zarr chunk (and per checkpoint)
     store_uv: bool = False            # also write winds `u`, `v`
     store_z: bool = False             # also write geopotential `z`
     dtype: str = 'float32'            # model precision: 'float32' or 'float64'
 
+# %% ../../nbs/01_data.synthetic.ipynb #2b041aa8
+def sim_grid(lmax: int,             # simulated degrees 0..lmax-1
+            ) -> tuple[int, int]:   # (nlat, nlon) of the Gauss-Legendre simulation grid
+    "The smallest even Gauss-Legendre grid on which products of two fields of degree < `lmax` transform without aliasing."
+    nlat = math.ceil((3 * lmax - 2) / 2)
+    nlat += nlat % 2
+    return nlat, 2 * nlat
+
+# %% ../../nbs/01_data.synthetic.ipynb #67284942
+def default_forcing_band(lmax: int,              # simulated degrees 0..lmax-1
+                        ) -> tuple[int, int]:    # forced degrees (lowest, highest), inclusive
+    "The forced band when none is given: degrees lmax/8 .. lmax/5, synoptic scales on the demo grid, scaled with the grid."
+    lo = max(1, round(lmax / 8))
+    return lo, max(lo, round(lmax / 5))
+
 # %% ../../nbs/01_data.synthetic.ipynb #c0f30931
-def stable_dt(lmax: int,                 # spectral modes
+def stable_dt(lmax: int,                 # simulated degrees
               mean_depth: float = 2000., # m
               out_every_hours: int = 3,  # output interval, which the step must divide
-              safety: float = 0.5,       # fraction of the measured stability bound
+              safety: float = 0.6,       # fraction of the measured stability bound
               peak_wind: float = 60.,    # m s-1, added to the gravity-wave speed
              ) -> float:
     "A stable time step in seconds for spectral truncation `lmax`, dividing the output interval."
@@ -61,39 +79,50 @@ def stable_dt(lmax: int,                 # spectral modes
     return out_s / math.ceil(out_s / (safety * bound))
 
 # %% ../../nbs/01_data.synthetic.ipynb #fe99ea17
-def resolve_swe(cfg: SWEConfig) -> SWEConfig:
-    "`cfg` with `nlon`, `lmax` and `dt_seconds` filled in, after checking every field; the form stored and hashed."
-    cfg = config_from_dict(SWEConfig, config_to_dict(cfg))          # types as annotated: days=2 and days=2.0 hash alike
-    require(cfg.nlat >= 8, f"nlat {cfg.nlat} is too small; use --nlat 16 or more")
-    nlon = cfg.nlon or 2 * cfg.nlat
-    lmax = cfg.lmax or cfg.nlat // 3
-    require(4 <= lmax <= min(cfg.nlat, nlon // 2), f"lmax {lmax} does not fit a {cfg.nlat}x{nlon} grid; use at most {min(cfg.nlat, nlon // 2)} (nlat // 3 is alias-free)")
-    require(cfg.out_every_hours >= 1 and cfg.days > 0 and cfg.spinup_days >= 0, f"need out_every_hours >= 1, days > 0 and spinup_days >= 0 (got {cfg.out_every_hours}, {cfg.days}, {cfg.spinup_days})")
-    require(round(cfg.days * 24 / cfg.out_every_hours) >= 1, f"days {cfg.days} is shorter than one output interval of {cfg.out_every_hours} h; use a longer --days")
-    dt = cfg.dt_seconds or stable_dt(lmax, cfg.mean_depth, cfg.out_every_hours)
-    n = cfg.out_every_hours * 3600 / dt
-    require(dt > 0 and abs(n - round(n)) < 1e-9, f"dt_seconds {dt} does not divide the output interval of {cfg.out_every_hours * 3600} s; use e.g. {stable_dt(lmax, cfg.mean_depth, cfg.out_every_hours)}")
-    lo, hi = cfg.forcing_band
-    require(1 <= lo <= hi < lmax, f"forcing_band {cfg.forcing_band} must lie within 1..{lmax - 1} (lmax {lmax}); use a band like ({max(1, lmax // 5)}, {max(1, lmax // 3)}) on this grid")
-    require(min(cfg.mean_depth, cfg.drag_days, cfg.thermal_days, cfg.forcing_days, cfg.hyperdiff_hours) > 0 and cfg.forcing_rms >= 0,
+def _check_physics(cfg: SWEConfig) -> None:
+    "Refuse spans, rates and options that cannot run, naming the field and a value that would."
+    require(cfg.out_every_hours >= 1 and cfg.days > 0 and cfg.spinup_days >= 0,
+            f"need out_every_hours >= 1, days > 0 and spinup_days >= 0 (got {cfg.out_every_hours}, {cfg.days}, {cfg.spinup_days})")
+    require(round(cfg.days * 24 / cfg.out_every_hours) >= 1,
+            f"days {cfg.days} is shorter than one output interval of {cfg.out_every_hours} h; use a longer --days")
+    rates = (cfg.mean_depth, cfg.drag_days, cfg.thermal_days, cfg.forcing_days, cfg.hyperdiff_hours)
+    require(min(rates) > 0 and cfg.forcing_rms >= 0,
             "mean_depth, drag_days, thermal_days, forcing_days and hyperdiff_hours must be positive and forcing_rms not negative")
     require(cfg.chunk_steps >= 1 and cfg.hyperdiff_order >= 1, "chunk_steps and hyperdiff_order must be at least 1")
     require(cfg.dtype in ('float32', 'float64'), f"dtype {cfg.dtype!r} is not supported; use 'float32' or 'float64'")
     try: pd.Timestamp(cfg.start)
     except ValueError: raise AtmoError(f"start {cfg.start!r} is not a date; use e.g. 2000-01-01") from None
-    return replace(cfg, nlon=nlon, lmax=lmax, dt_seconds=float(dt))
+
+def resolve_swe(cfg: SWEConfig) -> SWEConfig:
+    "`cfg` with `nlon`, `lmax`, `dt_seconds` and `forcing_band` filled in, after checking every field; the form stored and hashed."
+    cfg = config_from_dict(SWEConfig, config_to_dict(cfg))          # types as annotated: days=2 and days=2.0 hash alike
+    require(cfg.nlat >= 8, f"nlat {cfg.nlat} is too small; use --nlat 16 or more")
+    nlon = cfg.nlon or 2 * cfg.nlat
+    top = min(resolved_lmax(cfg.nlat, 'equiangular'), nlon // 2)     # degrees the output grid resolves
+    lmax = cfg.lmax or top
+    require(4 <= lmax <= top, f"lmax {lmax} does not fit the {cfg.nlat}x{nlon} output grid, which resolves {top} degrees; "
+            f"use 4..{top} or leave lmax unset")
+    _check_physics(cfg)
+    dt = cfg.dt_seconds or stable_dt(lmax, cfg.mean_depth, cfg.out_every_hours)
+    n = cfg.out_every_hours * 3600 / dt
+    require(dt > 0 and abs(n - round(n)) < 1e-9, f"dt_seconds {dt} does not divide the output interval of "
+            f"{cfg.out_every_hours * 3600} s; use e.g. {stable_dt(lmax, cfg.mean_depth, cfg.out_every_hours)}")
+    band = tuple(cfg.forcing_band) if cfg.forcing_band else default_forcing_band(lmax)
+    require(len(band) == 2 and 1 <= band[0] <= band[1] < lmax, f"forcing_band {band} must lie within 1..{lmax - 1} "
+            f"(lmax {lmax}); leave it unset for {default_forcing_band(lmax)} on this grid")
+    return replace(cfg, nlon=nlon, lmax=lmax, dt_seconds=float(dt), forcing_band=band)
 
 # %% ../../nbs/01_data.synthetic.ipynb #1c6090ec
 SWE_PRESETS: dict[str, SWEConfig] = {
-    'ci':    SWEConfig(nlat=32, days=21., spinup_days=10., forcing_band=(3, 6), forcing_rms=1e-10),
-    'smoke': SWEConfig(nlat=48, days=36., spinup_days=10., forcing_band=(5, 10), forcing_rms=1.2e-10),
+    'ci':    SWEConfig(nlat=32, days=21., spinup_days=10., forcing_rms=1e-10),
+    'smoke': SWEConfig(nlat=48, days=36., spinup_days=10., forcing_rms=1.2e-10),
     'demo':  SWEConfig(),
     'gpu':   SWEConfig(nlat=360, days=365.),
 }
 
 # %% ../../nbs/01_data.synthetic.ipynb #5d045a9c
 def swe_grid(cfg: SWEConfig) -> tuple[np.ndarray, np.ndarray]:
-    "Latitudes (degrees north, 90 → -90, poles included) and longitudes (degrees east, [0, 360)) of the equiangular grid."
+    "Latitudes (degrees north, 90 → -90, poles included) and longitudes (degrees east, [0, 360)) of the equiangular output grid."
     cfg = resolve_swe(cfg)
     return np.linspace(90., -90., cfg.nlat), np.arange(cfg.nlon) * (360. / cfg.nlon)
 
@@ -103,40 +132,62 @@ class ForcedSWE:
     def __init__(self, cfg: SWEConfig,                  # the configuration (resolved here)
                  device: str | torch.device = 'cpu',    # where the state and transforms live
                 ):
-        import torch_harmonics as th
-        self.cfg = cfg = resolve_swe(cfg); self.device = dev = get_device(device)
-        self.rdt = rdt = getattr(torch, cfg.dtype); self.cdt = torch.complex64 if rdt == torch.float32 else torch.complex128
-        kw = dict(lmax=cfg.lmax, mmax=cfg.lmax, grid='equiangular', csphase=False)
-        self.sht, self.isht = th.RealSHT(cfg.nlat, cfg.nlon, **kw).to(dev, rdt), th.InverseRealSHT(cfg.nlat, cfg.nlon, **kw).to(dev, rdt)
-        self.vsht, self.ivsht = th.RealVectorSHT(cfg.nlat, cfg.nlon, **kw).to(dev, rdt), th.InverseRealVectorSHT(cfg.nlat, cfg.nlon, **kw).to(dev, rdt)
-        L = M = cfg.lmax; a, dt = EARTH_RADIUS, cfg.dt_seconds
-        lat = torch.deg2rad(torch.as_tensor(swe_grid(cfg)[0], dtype=torch.float64))
-        _, w = th.quadrature.clenshaw_curtiss_weights(cfg.nlat, -1, 1)
-        l = torch.arange(L, dtype=torch.float64).reshape(-1, 1).expand(L, M); m = torch.arange(M).reshape(1, -1)
-        lap = -l * (l + 1) / a**2
-        to = lambda x: x.to(dev, rdt)
-        self.lap, self.invlap = to(lap), to(torch.where(l > 0, 1 / lap.clamp(max=-1e-300), 0.))
-        self.f, self.w = to(2 * EARTH_OMEGA * torch.sin(lat)).reshape(-1, 1), to(w / w.sum()).reshape(-1, 1)
-        self.hyper = to(torch.exp(-dt / (cfg.hyperdiff_hours * 3600) * (l * (l + 1) / ((L - 1) * L)) ** cfg.hyperdiff_order))
-        lo, hi = cfg.forcing_band
-        self.band, self.m0 = ((l >= lo) & (l <= hi) & (m <= l)).to(dev), (m == 0).to(dev)
-        unit = math.sqrt(4 * math.pi / sum(2 * k + 1 for k in range(lo, hi + 1)))   # band noise of grid-point rms 1
-        self.f_sigma = cfg.forcing_rms * unit
-        self.f_decay = math.exp(-dt / (cfg.forcing_days * 86400))
-        # the relaxation state: a zonal jet in each hemisphere and the geopotential that balances it
-        phi0, wd = math.radians(cfg.jet_lat), math.radians(cfg.jet_width)
-        u = cfg.jet_speed * (torch.exp(-((lat - phi0) / wd) ** 2) + torch.exp(-((lat + phi0) / wd) ** 2))
-        uv = to(torch.stack([u.reshape(-1, 1).expand(cfg.nlat, cfg.nlon), torch.zeros(cfg.nlat, cfg.nlon, dtype=torch.float64)]))
-        self.zeta_eq = self._curl_div(uv)[0]
-        phi_eq = self.invlap * self._curl_div(uv * (self.isht(self.zeta_eq) + self.f))[0] - self.sht(0.5 * (uv ** 2).sum(0))
-        phi_eq[0, 0] = math.sqrt(4 * math.pi) * GRAVITY * cfg.mean_depth
-        self.phi_eq = phi_eq
-        # initial state: the balanced jets plus small vorticity noise; forcing starts from its stationary distribution
-        self.gen = torch.Generator(device=dev).manual_seed(cfg.seed)
-        self.spec = torch.stack([phi_eq, self.zeta_eq, torch.zeros_like(phi_eq)])
-        self.spec[1] += 1e-6 * unit * self._noise()
+        self.cfg = cfg = resolve_swe(cfg); self.device = get_device(device)
+        self.rdt = getattr(torch, cfg.dtype)
+        self.cdt = torch.complex64 if self.rdt == torch.float32 else torch.complex128
+        self._transforms(); self._operators(); self._forcing_setup(); self._relaxation_state()
+        # initial state: the balanced jets plus small vorticity noise; the forcing starts from its stationary distribution
+        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        self.spec = torch.stack([self.phi_eq, self.zeta_eq, torch.zeros_like(self.phi_eq)])
+        self.spec[1] += 1e-6 * self.f_unit * self._noise()
         self.forcing = self.f_sigma * self._noise()
         self.hist, self.step = [], 0
+
+    def _to(self, x): return x.to(self.device, self.rdt)
+
+    def _transforms(self) -> None:
+        "Scalar and vector transforms on the alias-free Gauss grid (the model), inverse ones onto the output grid (what is written)."
+        import torch_harmonics as th
+        c = self.cfg; self.sim_shape = nlat, nlon = sim_grid(c.lmax)
+        kw = dict(lmax=c.lmax, mmax=c.lmax, csphase=False)
+        sim, out = dict(nlat=nlat, nlon=nlon, grid='legendre-gauss', **kw), dict(nlat=c.nlat, nlon=c.nlon, grid='equiangular', **kw)
+        make = lambda cls, grid: cls(**grid).to(self.device, self.rdt)
+        self.sht, self.isht = make(th.RealSHT, sim), make(th.InverseRealSHT, sim)
+        self.vsht, self.ivsht = make(th.RealVectorSHT, sim), make(th.InverseRealVectorSHT, sim)
+        self.isht_out, self.ivsht_out = make(th.InverseRealSHT, out), make(th.InverseRealVectorSHT, out)
+        colat, w = th.quadrature.precompute_latitudes(nlat, grid='legendre-gauss')
+        self.lat = math.pi / 2 - colat                                # model latitudes, radians, north to south (float64)
+        self.w = self._to(w / w.sum()).reshape(-1, 1)                 # Gauss weights for area means
+
+    def _operators(self) -> None:
+        "Spectral Laplacian and its inverse, the Coriolis parameter on the model grid, and the implicit hyperdiffusion factor."
+        c, L, a = self.cfg, self.cfg.lmax, EARTH_RADIUS
+        self.l = l = torch.arange(L, dtype=torch.float64).reshape(-1, 1).expand(L, L)
+        lap = -l * (l + 1) / a**2
+        self.lap, self.invlap = self._to(lap), self._to(torch.where(l > 0, 1 / lap.clamp(max=-1e-300), 0.))
+        self.f = self._to(2 * EARTH_OMEGA * torch.sin(self.lat)).reshape(-1, 1)
+        rate = (l * (l + 1) / ((L - 1) * L)) ** c.hyperdiff_order / (c.hyperdiff_hours * 3600)   # s-1, 1/hyperdiff_hours at l = L-1
+        self.hyper = self._to(torch.exp(-c.dt_seconds * rate))
+
+    def _forcing_setup(self) -> None:
+        "The forced band's mask, and the AR(1) forcing's amplitude and decay per step."
+        c, (lo, hi) = self.cfg, self.cfg.forcing_band
+        m = torch.arange(c.lmax).reshape(1, -1)
+        self.band, self.m0 = ((self.l >= lo) & (self.l <= hi) & (m <= self.l)).to(self.device), (m == 0).to(self.device)
+        self.f_unit = math.sqrt(4 * math.pi / sum(2 * k + 1 for k in range(lo, hi + 1)))   # band noise of grid-point rms 1
+        self.f_sigma = c.forcing_rms * self.f_unit
+        self.f_decay = math.exp(-c.dt_seconds / (c.forcing_days * 86400))
+
+    def _relaxation_state(self) -> None:
+        "A zonal jet in each hemisphere (`zeta_eq`) and the geopotential that balances it (`phi_eq`), spectral."
+        c, (nlat, nlon), lat = self.cfg, self.sim_shape, self.lat
+        phi0, wd = math.radians(c.jet_lat), math.radians(c.jet_width)
+        u = c.jet_speed * (torch.exp(-((lat - phi0) / wd) ** 2) + torch.exp(-((lat + phi0) / wd) ** 2))
+        uv = self._to(torch.stack([u.reshape(-1, 1).expand(nlat, nlon), torch.zeros(nlat, nlon, dtype=torch.float64)]))
+        self.zeta_eq = self._curl_div(uv)[0]
+        phi_eq = self.invlap * self._curl_div(uv * (self.isht(self.zeta_eq) + self.f))[0] - self.sht(0.5 * (uv ** 2).sum(0))
+        phi_eq[0, 0] = math.sqrt(4 * math.pi) * GRAVITY * c.mean_depth
+        self.phi_eq = phi_eq
 
     def _noise(self):
         "Complex white noise on the forcing band, unit variance per real degree of freedom, real at m = 0."
@@ -168,16 +219,17 @@ class ForcedSWE:
             self.step += 1
 
     def fields(self) -> dict[str, torch.Tensor]:
-        "The current state on the grid: `vo`, `d` (s-1), `u`, `v` (m s-1), `z` (geopotential, m2 s-2), each (nlat, nlon)."
-        grid, uv = self.isht(self.spec), self._uv(self.spec)
+        "The state on the output grid: `vo`, `d` (s-1), `u`, `v` (m s-1), `z` (geopotential, m2 s-2), each (nlat, nlon)."
+        grid, uv = self.isht_out(self.spec), self.ivsht_out(self.invlap * self.spec[1:] / EARTH_RADIUS)
         return dict(vo=grid[1], d=grid[2], u=uv[0], v=uv[1], z=grid[0])
 
     def diagnostics(self) -> dict[str, float]:
-        "Area means: energy (kinetic + available potential, m2 s-2) and enstrophy (s-2)."
-        f = self.fields(); mean = lambda x: float((x.mean(-1, keepdim=True) * self.w).sum())
+        "Area means on the model grid (exact for squares): energy (kinetic + available potential, m2 s-2) and enstrophy (s-2)."
+        grid, uv = self.isht(self.spec), self._uv(self.spec)
+        mean = lambda x: float((x.mean(-1, keepdim=True) * self.w).sum())
         phibar = GRAVITY * self.cfg.mean_depth
-        return dict(energy=mean(0.5 * (f['u'] ** 2 + f['v'] ** 2) + 0.5 * (f['z'] - phibar) ** 2 / phibar),
-                    enstrophy=mean(0.5 * f['vo'] ** 2))
+        return dict(energy=mean(0.5 * (uv ** 2).sum(0) + 0.5 * (grid[0] - phibar) ** 2 / phibar),
+                    enstrophy=mean(0.5 * grid[1] ** 2))
 
     def state_dict(self) -> dict:
         "The whole evolving state (spectral fields as real views, for safetensors)."
@@ -276,7 +328,8 @@ def _run(model: ForcedSWE, out: Path, done: int, max_chunks: int | None, progres
     n_chunks = math.ceil(nt / C)
     bar = _progress(total=spin + (nt - 1) * spo, desc=f'shallow water {cfg.nlat}x{cfg.nlon}', unit='step') if progress else None
     def ckpt():                                                     # a new stem each time: a kill mid-save leaves the last whole pair
-        stem = save_checkpoint(state_dir / f'ckpt-{model.step:010d}-{done:06d}', model.state_dict(), {'config_hash': h, 'chunks_done': done, 'step': model.step})
+        meta = {'config_hash': h, 'chunks_done': done, 'step': model.step}
+        stem = save_checkpoint(state_dir / f'ckpt-{model.step:010d}-{done:06d}', model.state_dict(), meta)
         for old in state_dir.glob('ckpt-*'):
             if old.with_suffix('') != stem.with_suffix(''): old.unlink(missing_ok=True)
     def go(n):
@@ -293,7 +346,8 @@ def _run(model: ForcedSWE, out: Path, done: int, max_chunks: int | None, progres
         for i in range(b - a):
             go(spin + (a + i) * spo - model.step)
             f = model.fields(); buf[i] = torch.stack([f[v] for v in names]).float()
-        require(bool(torch.isfinite(buf).all()), f"the shallow-water run became unstable near model day {model.step * cfg.dt_seconds / 86400:.1f}; use a smaller dt_seconds (now {cfg.dt_seconds:g} s) or a weaker forcing_rms")
+        require(bool(torch.isfinite(buf).all()), f"the shallow-water run became unstable near model day {model.step * cfg.dt_seconds / 86400:.1f}; "
+                f"use a smaller dt_seconds (now {cfg.dt_seconds:g} s) or a weaker forcing_rms")
         arr = buf.cpu().numpy()
         for j, v in enumerate(names): g[v][a:b] = arr[:, j]; fault_point('swe_chunk')   # tests: killed mid-chunk
         done += 1; written += 1; ckpt()
@@ -310,7 +364,7 @@ def generate_swe(cfg: SWEConfig,                # the configuration (resolved he
                  max_chunks: int | None = None, # stop after writing this many chunks (the store stays incomplete)
                  threads: int | None = 1,       # CPU threads for the model; None: torch's default
                 ) -> Path:
-    "Integrate the forced shallow-water model and write `vo`, `d` (and optionally `u`, `v`, `z`) every `out_every_hours` to a zarr store; resumes a killed run."
+    "Integrate the forced shallow-water model and write `vo`, `d` (optionally `u`, `v`, `z`) every `out_every_hours` to zarr; resumes a killed run."
     import zarr
     cfg, out = resolve_swe(cfg), Path(out)
     h, state_dir = config_hash(cfg), out / '.state'
@@ -318,8 +372,10 @@ def generate_swe(cfg: SWEConfig,                # the configuration (resolved he
     model, done = None, 0
     if out.exists() and (out.is_file() or any(out.iterdir())):
         attrs = _store_attrs(out)
-        require(attrs is not None and 'config_hash' in attrs, f"{out} exists and is not a shallow-water store; choose another output path or delete it")
-        require(attrs['config_hash'] == h, f"{out} was made with another configuration (hash {attrs['config_hash']} vs {h}); use another output path, delete it, or pass the same settings")
+        require(attrs is not None and 'config_hash' in attrs,
+                f"{out} exists and is not a shallow-water store; choose another output path or delete it")
+        require(attrs['config_hash'] == h, f"{out} was made with another configuration (hash {attrs['config_hash']} vs {h}); "
+                "use another output path, delete it, or pass the same settings")
         if attrs.get('complete') is True:
             shutil.rmtree(state_dir, ignore_errors=True)                # finish the tidying a kill may have cut short
             if not (out / '.zmetadata').exists(): zarr.consolidate_metadata(str(out))
@@ -340,7 +396,8 @@ def open_swe(path: str | Path) -> xr.Dataset:
     require(path.exists(), f"shallow-water store {path} does not exist; make it with `atmodist synth --out {path}`")
     attrs = _store_attrs(path)
     require(attrs is not None and 'config_hash' in attrs, f"{path} is not a shallow-water store; point to one made by `atmodist synth`")
-    require(attrs.get('complete') is True, f"shallow-water store {path} is incomplete (its generation was stopped); rerun `atmodist synth` with the same settings and --out to finish it")
+    require(attrs.get('complete') is True, f"shallow-water store {path} is incomplete (its generation was stopped); "
+            "rerun `atmodist synth` with the same settings and --out to finish it")
     return xr.open_zarr(str(path), chunks=None)
 
 # %% ../../nbs/01_data.synthetic.ipynb #deb2b19b

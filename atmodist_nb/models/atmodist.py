@@ -10,7 +10,7 @@ from ..core import AtmoError, require
 
 # %% auto #0
 __all__ = ['ENCODERS', 'AtmoDistConfig', 'Encoder', 'register_encoder', 'BasicBlock', 'ResNetEncoder', 'ComparisonHead',
-           'AtmoDist']
+           'AtmoDist', 'Attention', 'ViTBlock', 'sincos_2d', 'ViTEncoder']
 
 # %% ../../nbs/10_models.atmodist.ipynb #937fe050
 @dataclass(frozen=True)
@@ -25,17 +25,31 @@ class AtmoDistConfig:
     stem_pool: bool = True                   # 3×3 stride-2 max-pool after the stem
     head_width: int = 128                    # channels of the comparison head's convolutions
     encoder: str = 'resnet'                  # key in `ENCODERS`
+    vit_patch: int | None = None             # ViT token edge, grid points; None: largest power of two <= patch/8 (160 → 16)
+    vit_dim: int = 192                       # ViT token width (a multiple of 4 and of vit_heads)
+    vit_depth: int = 5                       # ViT pre-norm transformer blocks
+    vit_heads: int = 3                       # attention heads per block
+    vit_mlp: int = 4                         # MLP hidden width as a multiple of vit_dim
 
     def __post_init__(self):
         require(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), f"widths {self.widths} must be a non-empty list of positive ints")
         require(self.n_classes >= 2, f"n_classes {self.n_classes} must be at least 2")
         require(len(self.stage_blocks) == len(self.widths) and min(self.stage_blocks) >= 1,
                 f"blocks {self.blocks} must be one positive int or one per stage ({len(self.widths)} stages)")
+        require(self.vit_dim % 4 == 0 and self.vit_dim % self.vit_heads == 0,
+                f"vit_dim {self.vit_dim} must be a multiple of 4 and of vit_heads {self.vit_heads}; e.g. vit_dim={12 * self.vit_heads}")
+        require(min(self.vit_depth, self.vit_heads, self.vit_mlp, self.vit_patch or 1) >= 1,
+                "vit_patch, vit_depth, vit_heads and vit_mlp must be positive")
 
     @property
     def stage_blocks(self) -> tuple[int, ...]:
         "Number of residual blocks in each stage."
         return (self.blocks,) * len(self.widths) if isinstance(self.blocks, int) else tuple(self.blocks)
+
+    @property
+    def vit_token(self) -> int:
+        "ViT token edge in grid points: `vit_patch`, or the largest power of two <= patch/8 (8–15 tokens a side)."
+        return self.vit_patch or 1 << max(0, (self.patch // 8).bit_length() - 1)
 
 # %% ../../nbs/10_models.atmodist.ipynb #b6fea336
 def _conv_out(n: int, k: int, s: int, p: int) -> int:
@@ -55,6 +69,9 @@ class Encoder(nn.Module):
     def taps(self, x: torch.Tensor, upto: str | None = None) -> dict[str, torch.Tensor]:
         "Named intermediate features of `x`, in forward order, stopping after `upto` (all when None)."
         raise NotImplementedError
+
+    def init_weights(self) -> None:
+        "Encoder-specific init, run by `AtmoDist.reset_parameters` after the He init of every convolution (default: none)."
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.taps(x, 'encoder')['encoder']
@@ -153,10 +170,11 @@ class AtmoDist(nn.Module):
         return cls(cfg)
 
     def reset_parameters(self) -> None:
-        "He init (normal, fan_out, ReLU) for convolutions; BN weight 1, bias 0."
+        "He init (normal, fan_out, ReLU) for convolutions; BN weight 1, bias 0; then the encoder's own `init_weights`."
         for m in self.modules():
             if isinstance(m, nn.Conv2d): nn.init.kaiming_normal_(m.weight, mode='fan_out', nonlinearity='relu')
             elif isinstance(m, nn.BatchNorm2d): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+        self.encoder.init_weights()
 
     def forward(self, x1: torch.Tensor, # (B, C, P, P) earlier patches
                 x2: torch.Tensor,       # (B, C, P, P) later patches
@@ -171,3 +189,97 @@ class AtmoDist(nn.Module):
                 ) -> torch.Tensor:
         "Features of `x` at the named tap of the encoder."
         return self.encoder.taps(x, upto=tap)[tap]
+
+# %% ../../nbs/10_models.atmodist.ipynb #204009c2
+class Attention(nn.Module):
+    "Multi-head self-attention through `scaled_dot_product_attention`; explicit softmax(QKᵀ/√d) only when the weights are wanted."
+    def __init__(self, dim: int,   # token width
+                 heads: int):      # attention heads (dim must divide)
+        super().__init__()
+        self.heads, self.qkv, self.proj = heads, nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor,          # (B, N, D) tokens
+                need_weights: bool = False,     # also return the (B, heads, N, N) attention weights
+               ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        B, N, D = x.shape
+        q, k, v = self.qkv(x).reshape(B, N, 3, self.heads, D // self.heads).permute(2, 0, 3, 1, 4)
+        if need_weights:
+            w = torch.softmax((q @ k.transpose(-2, -1)) * (D // self.heads) ** -0.5, -1)
+            y = w @ v
+        else: w, y = None, F.scaled_dot_product_attention(q, k, v)
+        return self.proj(y.transpose(1, 2).reshape(B, N, D)), w
+
+# %% ../../nbs/10_models.atmodist.ipynb #216bf534
+class ViTBlock(nn.Module):
+    "Pre-norm transformer block: x + attention(LN x), then x + MLP(LN x) with a GELU."
+    def __init__(self, dim: int, heads: int, mlp: int = 4):
+        super().__init__()
+        self.norm1, self.attn, self.norm2 = nn.LayerNorm(dim), Attention(dim, heads), nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp * dim), nn.GELU(), nn.Linear(mlp * dim, dim))
+
+    def forward(self, x: torch.Tensor, need_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+        y, w = self.attn(self.norm1(x), need_weights)
+        x = x + y
+        return x + self.mlp(self.norm2(x)), w
+
+# %% ../../nbs/10_models.atmodist.ipynb #97610d23
+def sincos_2d(h: int,                    # token rows
+              w: int,                    # token columns
+              dim: int,                  # embedding width (a multiple of 4)
+              device: str | torch.device | None = None,
+             ) -> torch.Tensor:          # (h*w, dim), tokens in row-major order
+    "Fixed 2-D sine-cosine code of each token's (row, column) inside the patch: half the channels per axis."
+    omega = 1. / 10000 ** (torch.arange(dim // 4, device=device, dtype=torch.float64) / (dim // 4))
+    yy, xx = torch.meshgrid(torch.arange(h, device=device, dtype=torch.float64),
+                            torch.arange(w, device=device, dtype=torch.float64), indexing='ij')
+    ay, ax = yy.reshape(-1, 1) * omega, xx.reshape(-1, 1) * omega
+    return torch.cat([ay.sin(), ay.cos(), ax.sin(), ax.cos()], 1).float()
+
+# %% ../../nbs/10_models.atmodist.ipynb #ed429255
+@register_encoder('vit')
+class ViTEncoder(Encoder):
+    "Vision transformer: token embedding (stride-`vit_token` conv), within-patch sine-cosine positions, pre-norm blocks, final LayerNorm."
+    def __init__(self, cfg: AtmoDistConfig):
+        super().__init__()
+        self.token, d = cfg.vit_token, cfg.vit_dim
+        self.embed = nn.Conv2d(cfg.in_channels, d, self.token, self.token)
+        self.blocks = nn.ModuleList([ViTBlock(d, cfg.vit_heads, cfg.vit_mlp) for _ in range(cfg.vit_depth)])
+        self.norm = nn.LayerNorm(d)
+        self.out_channels, self.stride = d, self.token
+        self.tap_names = ('embed', *[f'block{i+1}' for i in range(cfg.vit_depth)], 'encoder')
+
+    def out_size(self, patch: int) -> int: return -(-patch // self.token)
+
+    def init_weights(self) -> None:
+        "ViT init: token embedding as a linear layer (Xavier), linear layers truncated normal σ=0.02 with zero bias, LayerNorm 1/0."
+        nn.init.xavier_uniform_(self.embed.weight.view(self.out_channels, -1)); nn.init.zeros_(self.embed.bias)
+        for m in self.blocks.modules():
+            if isinstance(m, nn.Linear): nn.init.trunc_normal_(m.weight, std=0.02); nn.init.zeros_(m.bias)
+            elif isinstance(m, nn.LayerNorm): nn.init.ones_(m.weight); nn.init.zeros_(m.bias)
+
+    def tokens(self, x: torch.Tensor) -> tuple[torch.Tensor, int, int]:
+        "Embedded tokens (B, N, D) with positions, and the token grid (h, w); pads `x` by replication to a multiple of the token."
+        ph, pw = -x.shape[-2] % self.token, -x.shape[-1] % self.token
+        if ph or pw: x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), mode='replicate')
+        z = self.embed(x)
+        h, w = z.shape[-2:]
+        return z.flatten(2).transpose(1, 2) + sincos_2d(h, w, self.out_channels, z.device).to(z.dtype), h, w
+
+    def taps(self, x: torch.Tensor, upto: str | None = None) -> dict[str, torch.Tensor]:
+        require(upto is None or upto in self.tap_names, f"unknown feature tap {upto!r}; choose one of {', '.join(self.tap_names)}")
+        t, h, w = self.tokens(x)
+        as_map = lambda z: z.transpose(1, 2).reshape(z.shape[0], -1, h, w)
+        out = {'embed': as_map(t)}
+        if upto == 'embed': return out
+        for i, blk in enumerate(self.blocks):
+            t = blk(t)[0]; out[f'block{i+1}'] = as_map(t)
+            if upto == f'block{i+1}': return out
+        out['encoder'] = as_map(self.norm(t))
+        return out
+
+    def attentions(self, x: torch.Tensor) -> list[torch.Tensor]:
+        "Attention weights of every block, each (B, heads, N, N) over the row-major token grid (explicit softmax, slower)."
+        t, ws = self.tokens(x)[0], []
+        for blk in self.blocks:
+            t, w = blk(t, need_weights=True); ws.append(w)
+        return ws

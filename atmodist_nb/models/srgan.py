@@ -23,7 +23,7 @@ class GeneratorConfig:
     factor: int = 4           # upscale factor; split into x2 stages and other prime sub-pixel stages
     kernel_in: int = 9        # edge of the input conv
     kernel_out: int = 9       # edge of the output conv
-    act: str = 'relu'         # 'relu' (PhIRE) or 'leaky' (LeakyReLU 0.2)
+    act: str = 'leaky'        # 'leaky' (LeakyReLU 0.2, the AtmoDist reference's PhIRE fork) or 'relu' (original PhIRE)
     lon_wrap: bool = False    # pad circularly in longitude (W) and by replication in latitude (H), for whole global fields
 
 @dataclass(frozen=True)
@@ -77,7 +77,7 @@ def _act(name: str) -> nn.Module:
 
 class Upsample(nn.Sequential):
     "One sub-pixel stage: 3x3 conv to r²·width channels, PixelShuffle(r), activation; ICNR-initialised."
-    def __init__(self, width: int, r: int, act: str = 'relu', wrap: bool = False):
+    def __init__(self, width: int, r: int, act: str = 'leaky', wrap: bool = False):
         conv = WrapConv2d(width, width * r * r, 3, wrap)
         icnr_(conv.weight, r); nn.init.zeros_(conv.bias)
         super().__init__(conv, nn.PixelShuffle(r), _act(act))
@@ -85,7 +85,7 @@ class Upsample(nn.Sequential):
 # %% ../../nbs/20_models.srgan.ipynb #3cba265b
 class ResBlock(nn.Module):
     "Two 3x3 convolutions with an activation between and an identity skip (no batch norm, as PhIRE)."
-    def __init__(self, width: int, act: str = 'relu', wrap: bool = False):
+    def __init__(self, width: int, act: str = 'leaky', wrap: bool = False):
         super().__init__()
         self.c1, self.a, self.c2 = WrapConv2d(width, width, 3, wrap), _act(act), WrapConv2d(width, width, 3, wrap)
     def forward(self, x): return x + self.c2(self.a(self.c1(x)))

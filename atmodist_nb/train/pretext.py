@@ -5,11 +5,10 @@
 # %% ../../nbs/11_train.pretext.ipynb #8d0d6749
 from __future__ import annotations
 import json, math, os, time
-from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
-from ..core import (AtmoError, require, get_device, seed_everything, config_to_dict, config_from_dict, config_hash,
+from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict, config_from_dict, config_hash,
                               write_json, read_json, read_jsonl, atomic_write, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
                               RunDir, progress, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics)
 from ..models.atmodist import AtmoDist, AtmoDistConfig
@@ -94,29 +93,32 @@ def toy_fields(n_time: int = 64,        # time steps
     return out, lats
 
 # %% ../../nbs/11_train.pretext.ipynb #59f0c0be
-def _autocast(device: torch.device, amp: bool):
-    "bf16 autocast on CUDA when `amp`, else a no-op context."
-    return torch.autocast('cuda', dtype=torch.bfloat16) if amp and device.type == 'cuda' else nullcontext()
+def _is_source(x) -> bool:
+    "Whether `x` is a pair source (anything with `.sample(batch)`) rather than a fields tensor."
+    return not isinstance(x, torch.Tensor) and callable(getattr(x, 'sample', None))
 
 @torch.no_grad()
 def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mode for the call)
-                     fields: torch.Tensor,         # (T, C, H, W) normalised
-                     lats,                         # latitudes of the rows, degrees
-                     *, t_range: tuple[int, int] | None, # [start, stop) time steps to draw from
+                     fields,                       # (T, C, H, W) normalised tensor, or a pair source (`.sample(B)` → x1, x2, labels)
+                     lats,                         # latitudes of the rows, degrees (unused for a pair source)
+                     *, t_range: tuple[int, int] | None = None, # [start, stop) time steps to draw from (tensor only)
                      cfg: PretextConfig,           # gives patch, n_classes, batch, lat_band, amp
                      n_batches: int,               # batches of cfg.batch pairs
                      device: str | torch.device = 'cpu',
-                     generator: torch.Generator,   # on `device`
+                     generator: torch.Generator | None = None, # on `device` (tensor only)
                     ) -> dict:                     # top1, top3, loss, chance, confusion (K×K, rows true), acc_per_lag
     "Accuracy of Δt classification on freshly drawn pairs: top-1, top-3, confusion matrix and accuracy per Δt."
     device = get_device(device); K = cfg.model.n_classes
-    sampler = PairSampler(fields.to(device), lats, patch=cfg.model.patch, n_classes=K, lat_band=cfg.lat_band, t_range=t_range, generator=generator)
+    if _is_source(fields): sampler = fields
+    else:
+        require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed) to evaluate on a fields tensor")
+        sampler = PairSampler(fields.to(device), lats, patch=cfg.model.patch, n_classes=K, lat_band=cfg.lat_band, t_range=t_range, generator=generator)
     was_training = model.training; model.eval()
     conf = torch.zeros(K * K, dtype=torch.long, device=device); top3 = torch.zeros((), device=device); loss = torch.zeros((), device=device, dtype=torch.float64)
     try:
         for _ in range(n_batches):
-            x1, x2, y = sampler.sample(cfg.batch)
-            with _autocast(device, cfg.amp): logits = model(x1, x2).float()
+            x1, x2, y = (v.to(device) for v in sampler.sample(cfg.batch))
+            with autocast(device, cfg.amp): logits = model(x1, x2).float()
             loss += F.cross_entropy(logits, y, reduction='sum').double()
             conf += torch.bincount(y * K + logits.argmax(1), minlength=K * K)
             top3 += (logits.topk(min(3, K), 1).indices == y[:, None]).any(1).sum()
@@ -167,7 +169,7 @@ def train_step(net: nn.Module,      # what runs the forward pass (the model, or 
     "One optimizer step: channels-last and bf16 autocast on CUDA, cross-entropy, backward, gradient clipping, step."
     cuda = x1.is_cuda
     if cuda and cfg.channels_last: x1, x2 = x1.contiguous(memory_format=torch.channels_last), x2.contiguous(memory_format=torch.channels_last)
-    with _autocast(x1.device, cfg.amp): logits = net(x1, x2)
+    with autocast(x1.device, cfg.amp): logits = net(x1, x2)
     loss = F.cross_entropy(logits.float(), y)
     if poison: loss = loss * float('nan')
     opt.zero_grad(set_to_none=True)
@@ -179,11 +181,12 @@ def train_step(net: nn.Module,      # what runs the forward pass (the model, or 
 
 # %% ../../nbs/11_train.pretext.ipynb #8a875050
 def train_pretext(cfg: PretextConfig,         # training settings
-                  fields: torch.Tensor,        # (T, C, H, W) normalised fields (moved to `device`)
-                  lats,                        # latitudes of the rows, degrees
+                  fields,                      # (T, C, H, W) normalised fields (moved to `device`), or a pair source (`data.stream`)
+                  lats,                        # latitudes of the rows, degrees (unused for a pair source)
                   run_dir: str | Path,         # this stage's folder: config.json, checkpoints, metrics, plots, weights
-                  *, t_train: tuple[int, int] | None, # [start, stop) time steps for training pairs
-                  t_eval: tuple[int, int] | None,     # [start, stop) time steps for evaluation pairs (None: no evaluation)
+                  *, t_train: tuple[int, int] | None = None, # [start, stop) time steps for training pairs (tensor only)
+                  t_eval: tuple[int, int] | None = None,     # [start, stop) time steps for evaluation pairs (tensor only; None: no evaluation)
+                  eval_data=None,              # a pair source for evaluation (reset to its start each time); with a tensor: None = `fields` at t_eval
                   device: str | torch.device = 'cpu', # under torchrun on CUDA: cuda:LOCAL_RANK
                   progress: bool = True,       # show a progress bar with pairs/s (rank 0)
                   max_steps: int | None = None, # stop (with a checkpoint) after this step, without finishing the run
@@ -191,101 +194,155 @@ def train_pretext(cfg: PretextConfig,         # training settings
                  ) -> dict:                    # step, completed, last train loss/acc, pairs_per_s, final eval
     "Train (or resume) the pretext task in `run_dir`; under torchrun each process draws its own pairs and rank 0 writes."
     rank, world, device, created = _dist_setup(device)
-    try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, device, rank, world, progress, max_steps, fault_step)
+    try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, eval_data, device, rank, world, progress, max_steps, fault_step)
     finally:
         if created: dist.destroy_process_group()
 
-# %% ../../nbs/11_train.pretext.ipynb #7f25260e
-def _train(cfg, fields, lats, run, t_train, t_eval, device, rank, world, show, max_steps, fault_step):
-    "The body of `train_pretext` (see there)."
-    K, chash, cuda = cfg.model.n_classes, config_hash(cfg), device.type == 'cuda'
-    barrier = dist.barrier if world > 1 else (lambda: None)
+# %% ../../nbs/11_train.pretext.ipynb #111508dd
+@dataclass
+class _Loop:
+    "What one training run carries between its parts."
+    cfg: PretextConfig; run: Path; rd: RunDir; device: torch.device; rank: int; world: int
+    source: object; gen: torch.Generator; model: nn.Module; net: nn.Module; opt: object; warm: object; plateau: object
+    step: int = 0; chash: str = ''
+
+def _pair_source(cfg: PretextConfig, fields, lats, t_train, device, rank: int) -> tuple[object, torch.Generator]:
+    "The training pair source and the loop's generator: a given source as is, or a `PairSampler` over device-resident fields."
+    gen = torch.Generator(device=device).manual_seed(cfg.seed + rank)
+    if _is_source(fields): return fields, gen
     require(fields.ndim == 4 and fields.shape[1] == cfg.model.in_channels,
             f"fields must be (T, {cfg.model.in_channels}, H, W), got {tuple(fields.shape)}; pass the normalised (vo, d) block")
+    fields = fields.to(device, torch.bfloat16 if (cfg.amp and device.type == 'cuda') else torch.float32)   # autocast casts to bf16 anyway
+    return PairSampler(fields, lats, patch=cfg.model.patch, n_classes=cfg.model.n_classes, lat_band=cfg.lat_band, t_range=t_train, generator=gen), gen
+
+def _build(cfg: PretextConfig, device: torch.device, world: int) -> tuple[nn.Module, nn.Module, object, object, object]:
+    "(model, net to run, optimizer, warm-up, plateau): seeded init, channels-last on CUDA, DDP and compile wrappers."
+    cuda = device.type == 'cuda'
+    seed_everything(cfg.seed)
+    model = AtmoDist(cfg.model).to(device)
+    model = model.to(memory_format=torch.channels_last if (cfg.channels_last and cuda) else torch.contiguous_format)
+    opt, warm, plateau = make_optimizer(cfg, model)
+    net = model
+    if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if cuda else None)
+    if cfg.compile: net = torch.compile(net, mode=cfg.compile_mode)
+    return model, net, opt, warm, plateau
+
+# %% ../../nbs/11_train.pretext.ipynb #77f5e570
+def _gather(obj, world: int) -> list:
+    "`obj` of every process (a collective call under DDP)."
+    if world == 1: return [obj]
+    out = [None] * world; dist.all_gather_object(out, obj); return out
+
+def _checkpoint(L: _Loop) -> None:
+    "Save model, optimizer, schedules, RNG and pair-source states (rank 0 writes; every rank's generator and source state)."
+    gens = _gather_gen_states(L.gen, L.world, L.device)
+    srcs = _gather(L.source.state_dict(), L.world) if hasattr(L.source, 'state_dict') else None
+    if L.rank == 0:
+        st = {'model': L.model.state_dict(), 'optimizer': L.opt.state_dict(), 'plateau': L.plateau.state_dict(),
+              'rng': rng_state(L.gen), 'gens': gens, **({'warmup': L.warm.state_dict()} if L.warm is not None else {}),
+              **({'sources': srcs} if srcs is not None else {})}
+        save_checkpoint(L.run / f'ckpt-{L.step:06d}', st, {'step': L.step, 'config_hash': L.chash, 'world_size': L.world})
+        prune_checkpoints(L.run, L.cfg.keep_checkpoints)
+    if L.world > 1: dist.barrier()
+
+def _resume(L: _Loop) -> None:
+    "Continue from the newest complete checkpoint, if any: weights, optimizer, schedules, generators and the pair source's position."
+    ckpts = list_checkpoints(L.run)
+    if not ckpts: return
+    state, meta = load_checkpoint(ckpts[-1][1], expect_hash=L.chash)
+    L.model.load_state_dict(state['model']); load_optimizer_state(L.opt, state['optimizer'])
+    if L.warm is not None: L.warm.load_state_dict(state['warmup'])
+    L.plateau.load_state_dict(state['plateau'])
+    L.step, gens, srcs = int(meta['step']), state['gens'], state.get('sources')
+    if len(gens) == L.world: set_rng_state(state['rng'], L.gen); L.gen.set_state(gens[L.rank])
+    else: L.gen.manual_seed(L.cfg.seed + L.rank + 1000 * L.step)   # another world size: fresh, distinct streams
+    if srcs is not None and hasattr(L.source, 'load_state_dict'):
+        require(len(srcs) == L.world, f"the checkpoint was written by {len(srcs)} processes reading their own blocks; resume the streamed run with {len(srcs)} processes")
+        L.source.load_state_dict(srcs[L.rank])
+
+# %% ../../nbs/11_train.pretext.ipynb #db3e7a5c
+def _evaluator(L: _Loop, fields, lats, t_eval, eval_data):
+    "A function running one evaluation on the same pairs each time (None when there is nothing to evaluate on)."
+    cfg, device = L.cfg, L.device
+    if eval_data is not None and _is_source(eval_data):
+        gen = getattr(eval_data, 'generator', None)   # e.g. a PairSampler: rewind its generator
+        start = eval_data.state_dict() if hasattr(eval_data, 'state_dict') else (gen.get_state() if gen is not None else None)
+        def run():   # the same pairs at every evaluation
+            if start is not None: eval_data.load_state_dict(start) if hasattr(eval_data, 'load_state_dict') else gen.set_state(start)
+            return evaluate_pretext(L.model, eval_data, None, cfg=cfg, n_batches=cfg.eval_batches, device=device)
+        return run
+    data = eval_data if eval_data is not None else fields
+    if t_eval is None or _is_source(data): return None
+    return lambda: evaluate_pretext(L.model, data, lats, t_range=t_eval, cfg=cfg, n_batches=cfg.eval_batches, device=device,
+                                    generator=torch.Generator(device=device).manual_seed(cfg.seed + 999_983))
+
+def _log_row(L: _Loop, sums: list[float], seconds: float, evaluate, is_eval: bool) -> tuple[dict, tuple | None]:
+    "The metrics row of the last interval (with an evaluation and a plateau step when due); refuses a non-finite loss."
+    if not math.isfinite(sums[0]):
+        good = list_checkpoints(L.run)
+        raise AtmoError(f"pretext training: loss became {sums[0] / sums[2]} at step {L.step}; last good checkpoint is "
+                        f"{good[-1][1].name if good else 'none'} — lower --lr or check the input fields for NaN/inf")
+    row = {'step': L.step, 'loss': sums[0] / sums[2], 'acc': sums[1] / sums[2], 'lr': L.opt.param_groups[0]['lr'], 'pairs_per_s': sums[2] / seconds}
+    if not is_eval: return row, None
+    ev = evaluate() if L.rank == 0 else None
+    el = torch.tensor([ev['loss'] if ev else 0.], device=L.device, dtype=torch.float64)
+    if L.world > 1: dist.broadcast(el, 0)
+    L.plateau.step(float(el))
+    if ev: row.update(eval_loss=ev['loss'], eval_top1=ev['top1'], eval_top3=ev['top3'])
+    return row, ((L.step, ev) if ev else None)
+
+def _finish(L: _Loop, out: dict, last_ev, evaluate) -> dict:
+    "Final weights, the final evaluation (eval.json), plots and the stage marker (rank 0)."
+    if L.rank == 0:
+        save_checkpoint(L.run / 'weights', {'model': L.model.state_dict()}, {'step': L.step, 'config_hash': L.chash})
+        if evaluate is not None:
+            ev = last_ev[1] if last_ev and last_ev[0] == L.step else evaluate()
+            write_json(L.run / 'eval.json', ev); out['eval'] = {k: ev[k] for k in ('top1', 'top3', 'loss', 'chance')}
+        plot_pretext(L.run)
+        L.rd.mark_done('pretext', {k: v for k, v in out.items() if k != 'completed'})
+    return out
+
+# %% ../../nbs/11_train.pretext.ipynb #7f25260e
+def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, world, show, max_steps, fault_step):
+    "The body of `train_pretext` (see there): set up, resume, then step, log, evaluate and checkpoint until `stop`."
+    barrier = dist.barrier if world > 1 else (lambda: None)
     if rank == 0: rd = RunDir(run, cfg)
     barrier()
     if rank > 0: rd = RunDir(run)
     if rd.done('pretext'): return {**rd.stage_info('pretext'), 'completed': True}
-    fields = fields.to(device, torch.bfloat16 if (cfg.amp and cuda) else torch.float32)   # autocast casts the input to bf16 anyway
-    gen = torch.Generator(device=device).manual_seed(cfg.seed + rank)
-    sampler = PairSampler(fields, lats, patch=cfg.model.patch, n_classes=K, lat_band=cfg.lat_band, t_range=t_train, generator=gen)
-    seed_everything(cfg.seed)
-    model = AtmoDist(cfg.model).to(device)
-    mf = torch.channels_last if (cfg.channels_last and cuda) else torch.contiguous_format
-    model = model.to(memory_format=mf)
-    opt, warm, plateau = make_optimizer(cfg, model)
-    step, stop = 0, min(cfg.steps, max_steps if max_steps is not None else cfg.steps)
-    ckpts = list_checkpoints(run)
-    if ckpts:   # resume from the newest complete checkpoint
-        state, meta = load_checkpoint(ckpts[-1][1], expect_hash=chash)
-        model.load_state_dict(state['model']); load_optimizer_state(opt, state['optimizer'])
-        if warm is not None: warm.load_state_dict(state['warmup'])
-        plateau.load_state_dict(state['plateau'])
-        gens = state['gens']
-        if len(gens) == world: set_rng_state(state['rng'], gen); gen.set_state(gens[rank])
-        else: gen.manual_seed(cfg.seed + rank + 1000 * int(meta['step']))   # another world size: fresh, distinct streams
-        step = int(meta['step'])
-    if rank == 0: trim_metrics(run / 'metrics.jsonl', step)   # drop rows a killed run logged after the checkpoint we resume from
-    if cuda: torch.backends.cudnn.benchmark = True
-    net = model
-    if world > 1: net = nn.parallel.DistributedDataParallel(model, device_ids=[device] if cuda else None)
-    if cfg.compile: net = torch.compile(net, mode=cfg.compile_mode)
-
-    def checkpoint():
-        gens = _gather_gen_states(gen, world, device)
-        if rank == 0:
-            st = {'model': model.state_dict(), 'optimizer': opt.state_dict(), 'plateau': plateau.state_dict(),
-                  'rng': rng_state(gen), 'gens': gens, **({'warmup': warm.state_dict()} if warm is not None else {})}
-            save_checkpoint(run / f'ckpt-{step:06d}', st, {'step': step, 'config_hash': chash, 'world_size': world})
-            prune_checkpoints(run, cfg.keep_checkpoints)
-        barrier()
-
-    def all_sum(t):
-        if world > 1: dist.all_reduce(t)
-        return t
-
-    eval_gen = lambda: torch.Generator(device=device).manual_seed(cfg.seed + 999_983)
+    source, gen = _pair_source(cfg, fields, lats, t_train, device, rank)
+    L = _Loop(cfg, run, rd, device, rank, world, source, gen, *_build(cfg, device, world), chash=config_hash(cfg))
+    _resume(L)
+    stop = min(cfg.steps, max_steps if max_steps is not None else cfg.steps)
+    if rank == 0: trim_metrics(run / 'metrics.jsonl', L.step)   # drop rows a killed run logged after the checkpoint we resume from
+    if device.type == 'cuda': torch.backends.cudnn.benchmark = True
+    evaluate = _evaluator(L, fields, lats, t_eval, eval_data)
     acc, n_acc = torch.zeros(2, device=device, dtype=torch.float64), 0   # loss sum, correct, pairs since the last row
     last, last_ev, tick = {}, None, time.perf_counter()
-    pbar = progress(total=stop, initial=step, desc='pretext', unit='step') if show and rank == 0 else None
-    model.train()
+    pbar = progress(total=stop, initial=L.step, desc='pretext', unit='step') if show and rank == 0 else None
+    L.model.train()
     try:
-        while step < stop:
-            x1, x2, y = sampler.sample(cfg.batch)
-            loss, logits = train_step(net, model, opt, warm, x1, x2, y, cfg=cfg, poison=fault_step == step + 1)
-            step += 1
+        while L.step < stop:
+            x1, x2, y = (v.to(device, non_blocking=True) for v in source.sample(cfg.batch))
+            loss, logits = train_step(L.net, L.model, L.opt, L.warm, x1, x2, y, cfg=cfg, poison=fault_step == L.step + 1)
+            L.step += 1
             acc += torch.stack([loss.double() * len(y), (logits.argmax(1) == y).sum().double()]); n_acc += len(y)
             if pbar is not None: pbar.update(1)
-            is_eval = t_eval is not None and (step % cfg.eval_every == 0 or step == cfg.steps)
-            is_ckpt = step % cfg.checkpoint_every == 0 or step == stop
-            if step % cfg.log_every == 0 or is_eval or is_ckpt:
-                s = all_sum(torch.cat([acc, acc.new_tensor([n_acc])])).tolist(); acc.zero_(); n_acc = 0
-                if not math.isfinite(s[0]):
-                    good = list_checkpoints(run)
-                    raise AtmoError(f"pretext training: loss became {s[0] / s[2]} at step {step}; last good checkpoint is "
-                                    f"{good[-1][1].name if good else 'none'} — lower --lr or check the input fields for NaN/inf")
-                now = time.perf_counter()
-                last = {'step': step, 'loss': s[0] / s[2], 'acc': s[1] / s[2], 'lr': opt.param_groups[0]['lr'], 'pairs_per_s': s[2] / (now - tick)}
-                if is_eval:
-                    ev = evaluate_pretext(model, fields, lats, t_range=t_eval, cfg=cfg, n_batches=cfg.eval_batches, device=device, generator=eval_gen()) if rank == 0 else None
-                    el = torch.tensor([ev['loss'] if ev else 0.], device=device, dtype=torch.float64)
-                    if world > 1: dist.broadcast(el, 0)
-                    plateau.step(float(el))
-                    if ev: last.update(eval_loss=ev['loss'], eval_top1=ev['top1'], eval_top3=ev['top3']); last_ev = (step, ev)
+            is_eval = evaluate is not None and (L.step % cfg.eval_every == 0 or L.step == cfg.steps)
+            is_ckpt = L.step % cfg.checkpoint_every == 0 or L.step == stop
+            if L.step % cfg.log_every == 0 or is_eval or is_ckpt:
+                sums = (torch.cat([acc, acc.new_tensor([n_acc])]))
+                if world > 1: dist.all_reduce(sums)
+                last, ev = _log_row(L, sums.tolist(), time.perf_counter() - tick, evaluate, is_eval); acc.zero_(); n_acc = 0
+                last_ev = ev or last_ev
                 if rank == 0: rd.log_metrics('metrics.jsonl', last)
                 if pbar is not None: pbar.set_postfix(loss=f"{last['loss']:.3f}", pairs_s=f"{last['pairs_per_s']:.0f}")
-            if is_ckpt: checkpoint()
-            if step % cfg.log_every == 0 or is_eval or is_ckpt: tick = time.perf_counter()
+                if is_ckpt: _checkpoint(L)
+                tick = time.perf_counter()
     finally:
         if pbar is not None: pbar.close()
-    out = {'step': step, 'completed': step >= cfg.steps, **{k: last[k] for k in ('loss', 'acc', 'pairs_per_s') if k in last}}
-    if step >= cfg.steps and rank == 0:
-        save_checkpoint(run / 'weights', {'model': model.state_dict()}, {'step': step, 'config_hash': chash})
-        if t_eval is not None:
-            ev = last_ev[1] if last_ev and last_ev[0] == step else evaluate_pretext(model, fields, lats, t_range=t_eval, cfg=cfg, n_batches=cfg.eval_batches, device=device, generator=eval_gen())
-            write_json(run / 'eval.json', ev); out['eval'] = {k: ev[k] for k in ('top1', 'top3', 'loss', 'chance')}
-        plot_pretext(run)
-        rd.mark_done('pretext', {k: v for k, v in out.items() if k != 'completed'})
+    out = {'step': L.step, 'completed': L.step >= cfg.steps, **{k: last[k] for k in ('loss', 'acc', 'pairs_per_s') if k in last}}
+    if L.step >= cfg.steps: out = _finish(L, out, last_ev, evaluate)
     barrier()
     return out
 

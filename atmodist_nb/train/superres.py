@@ -5,11 +5,10 @@
 # %% ../../nbs/21_train.superres.ipynb #b5f89e36
 from __future__ import annotations
 import dataclasses, json, math, time
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
-from ..core import (AtmoError, require, get_device, seed_everything, config_to_dict, config_hash, config_from_dict,
+from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict, config_hash, config_from_dict,
                               save_checkpoint, load_checkpoint, rng_state, set_rng_state, RunDir, read_jsonl, read_json,
                               atomic_write, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics, progress as _progress)
 from ..models.srgan import Generator, Discriminator, GeneratorConfig, DiscriminatorConfig
@@ -70,9 +69,6 @@ def pretrain_config(cfg: SRConfig) -> SRConfig:
     return dataclasses.replace(cfg, **{k: getattr(d, k) for k in _GAN_ONLY})
 
 # %% ../../nbs/21_train.superres.ipynb #a78d71a0
-def _autocast(device: torch.device, amp: bool):
-    return torch.autocast(device.type, dtype=torch.bfloat16) if amp and device.type == 'cuda' else nullcontext()
-
 def _fast(device: torch.device, cfg) -> tuple[bool, bool]:
     "Whether bf16 autocast and channels-last apply (only on CUDA)."
     return cfg.amp and device.type == 'cuda', cfg.channels_last and device.type == 'cuda'
@@ -86,8 +82,8 @@ class PretrainStep:
     "One generator update on the pixel MSE."
     def __init__(self, g: nn.Module, opt: torch.optim.Optimizer, *, amp: bool = False, device='cpu'):
         self.g, self.opt, self.device, self.amp = g, opt, torch.device(device), amp
-    def __call__(self, lr: torch.Tensor, hr: torch.Tensor) -> dict:
-        with _autocast(self.device, self.amp): sr = self.g(lr)
+    def __call__(self, low_res: torch.Tensor, hr: torch.Tensor) -> dict:
+        with autocast(self.device, self.amp): sr = self.g(low_res)
         loss = F.mse_loss(sr.float(), hr.float())
         self.opt.zero_grad(set_to_none=True); loss.backward(); self.opt.step()
         return {'loss': loss.detach()}
@@ -105,25 +101,25 @@ class GANStep:
 
     def _d_loss(self, hr, sr):
         "Discriminator loss (mean BCE over real and fake), and the mean probabilities it gives each."
-        with _autocast(self.device, self.amp): logits = self.d(torch.cat([hr, sr])).float()
+        with autocast(self.device, self.amp): logits = self.d(torch.cat([hr, sr])).float()
         b = hr.shape[0]
         target = torch.cat([torch.ones(b, device=logits.device), torch.zeros(b, device=logits.device)])
         p = torch.sigmoid(logits.detach())
         return F.binary_cross_entropy_with_logits(logits, target), p[:b].mean(), p[b:].mean()
 
-    def d_update(self, lr, hr, sr=None) -> dict:
+    def d_update(self, low_res, hr, sr=None) -> dict:
         "One discriminator update (on `sr` if given, else a fresh generator output)."
         if sr is None:
-            with torch.no_grad(), _autocast(self.device, self.amp): sr = self.g(lr)
+            with torch.no_grad(), autocast(self.device, self.amp): sr = self.g(low_res)
         loss, p_real, p_fake = self._d_loss(hr, sr.detach())
         self.opt_d.zero_grad(set_to_none=True); loss.backward(); self.opt_d.step()
         return {'d_loss': loss.detach(), 'd_real': p_real, 'd_fake': p_fake}
 
-    def g_update(self, lr, hr, sr=None) -> dict:
+    def g_update(self, low_res, hr, sr=None) -> dict:
         "One generator update on content + adv_weight × BCE(D(sr), real)."
         if sr is None:
-            with _autocast(self.device, self.amp): sr = self.g(lr)
-        with _autocast(self.device, self.amp):
+            with autocast(self.device, self.amp): sr = self.g(low_res)
+        with autocast(self.device, self.amp):
             logits = self.d(sr).float()
             content = self.content(sr, hr).float()
         adv = F.binary_cross_entropy_with_logits(logits, torch.ones_like(logits))
@@ -132,24 +128,24 @@ class GANStep:
         return {'g_loss': loss.detach(), 'content': content.detach(), 'adv': adv.detach()}
 
     @torch.no_grad()
-    def d_loss_now(self, lr, hr) -> float:
+    def d_loss_now(self, low_res, hr) -> float:
         "The discriminator loss with the current weights, averaged over DDP ranks so that all take the same balancing steps (a host sync)."
         import torch.distributed as dist
-        with _autocast(self.device, self.amp): sr = self.g(lr)
+        with autocast(self.device, self.amp): sr = self.g(low_res)
         loss = self._d_loss(hr, sr)[0]
         if dist.is_available() and dist.is_initialized():
             dist.all_reduce(loss); loss = loss / dist.get_world_size()
         return loss.item()
 
-    def __call__(self, lr: torch.Tensor, hr: torch.Tensor) -> dict:
-        with _autocast(self.device, self.amp): sr = self.g(lr)   # shared: D sees it detached, then G trains through it
-        out = self.d_update(lr, hr, sr)
-        out.update(self.g_update(lr, hr, sr))
+    def __call__(self, low_res: torch.Tensor, hr: torch.Tensor) -> dict:
+        with autocast(self.device, self.amp): sr = self.g(low_res)   # shared: D sees it detached, then G trains through it
+        out = self.d_update(low_res, hr, sr)
+        out.update(self.g_update(low_res, hr, sr))
         if self.balance is not None:
             low, high, cap = self.balance
-            dl, n_g, n_d = self.d_loss_now(lr, hr), 1, 1
-            while dl < low and n_g < cap: self.g_update(lr, hr); dl = self.d_loss_now(lr, hr); n_g += 1
-            while dl > high and n_d < cap: self.d_update(lr, hr); dl = self.d_loss_now(lr, hr); n_d += 1
+            dl, n_g, n_d = self.d_loss_now(low_res, hr), 1, 1
+            while dl < low and n_g < cap: self.g_update(low_res, hr); dl = self.d_loss_now(low_res, hr); n_g += 1
+            while dl > high and n_d < cap: self.d_update(low_res, hr); dl = self.d_loss_now(low_res, hr); n_d += 1
             out.update(extra_g=torch.tensor(float(n_g - 1)), extra_d=torch.tensor(float(n_d - 1)), d_loss_after=torch.tensor(dl))
         return out
 
@@ -194,63 +190,83 @@ def plot_losses(rows: list[dict],  # metrics rows
     return Path(path)
 
 # %% ../../nbs/21_train.superres.ipynb #5473a939
+def _resume(folder: Path, nets: dict, opts: dict, gens: list[torch.Generator], h: str, init_fn=None) -> tuple[int, Path | None]:
+    "(step, checkpoint) of the newest complete checkpoint, with weights, optimisers and sampler RNG restored; (0, None) after `init_fn` without one."
+    ck = list_checkpoints(folder)
+    if not ck:
+        if init_fn is not None: init_fn()
+        return 0, None
+    state, meta = load_checkpoint(ck[-1][1], expect_hash=h)
+    for k, m in nets.items(): m.load_state_dict(state[k])
+    for k, o in opts.items(): load_optimizer_state(o, state[k])
+    start, rs = int(meta['step']), state['rng']
+    mine = folder / f'rng-{start:06d}-rank{_rank()}'                      # under DDP each rank's sampler has its own state
+    if _rank() > 0 and mine.with_suffix('.json').exists(): rs = load_checkpoint(mine)[0]['rng']
+    set_rng_state(rs, *gens)
+    return start, ck[-1][1]
+
+def _checkpoint(folder: Path, step: int, stage: str, cfg: SRConfig, h: str, nets: dict, opts: dict,
+                gens: list[torch.Generator]) -> Path | None:
+    "Write the checkpoint of `step` (under DDP every rank's RNG first); its path on the main process, None on the others."
+    if _world() > 1:
+        import torch.distributed as dist
+        if not _is_main(): save_checkpoint(folder / f'rng-{step:06d}-rank{_rank()}', {'rng': rng_state(*gens)}, {'step': step})
+        dist.barrier()                                                     # every rank's RNG is on disk before the checkpoint is complete
+    if not _is_main(): return None
+    state = {**{k: m.state_dict() for k, m in nets.items()}, **{k: o.state_dict() for k, o in opts.items()}, 'rng': rng_state(*gens)}
+    path = save_checkpoint(folder / f'ckpt-{step:06d}', state, {'step': step, 'config_hash': h, 'stage': stage}).with_suffix('')
+    prune_checkpoints(folder, cfg.keep_checkpoints, also=('rng-{step:06d}-rank*',))
+    return path
+
+class _Meter:
+    "Interval means of the step outputs, one metrics row per interval; a non-finite mean stops the run, naming the last good checkpoint."
+    def __init__(self, stage: str, cfg: SRConfig, run: RunDir, lr_at, bar, last_good: Path | None):
+        self.stage, self.cfg, self.run, self.lr_at, self.bar, self.last_good = stage, cfg, run, lr_at, bar, last_good
+        self.acc, self.n, self.t0 = {}, 0, time.perf_counter()
+
+    def add(self, out: dict) -> None:
+        for k, v in out.items(): self.acc[k] = self.acc.get(k, 0.) + v.detach().float()
+        self.n += 1
+
+    def flush(self, step: int) -> None:
+        "Log the means since the last flush (and refuse a NaN/inf before any checkpoint of this step is written)."
+        if not self.n: return
+        row = {'step': step, **{k: v.item() / self.n for k, v in self.acc.items()}}
+        bad = [k for k, v in row.items() if not math.isfinite(v)]
+        if bad:
+            keep = f"the last good checkpoint {self.last_good.name} is kept" if self.last_good else "no checkpoint was written"
+            raise AtmoError(f"{self.stage}: the {bad[0]} became {row[bad[0]]} by step {step}; {keep}; "
+                            "lower the learning rate (or disable amp) and rerun to resume")
+        dt = time.perf_counter() - self.t0
+        row.update(lr=self.lr_at(step), patches_per_s=self.cfg.batch * self.n * _world() / max(dt, 1e-9))
+        if _is_main(): self.run.log_metrics('metrics.jsonl', row)
+        if self.bar is not None: self.bar.set_postfix({k: f'{row[k]:.4g}' for k in ('loss', 'g_loss', 'd_loss', 'patches_per_s') if k in row})
+        self.acc, self.n, self.t0 = {}, 0, time.perf_counter()
+
+# %% ../../nbs/21_train.superres.ipynb #c823a2c4
 def _loop(stage: str, cfg: SRConfig, run: RunDir, sampler, *, nets: dict, opts: dict, step_fn, total: int, lr_at,
           device: torch.device, progress: bool, max_steps: int | None, eval_fn=None, plot_keys=(), init_fn=None) -> dict:
     "The shared training loop of both phases; returns a summary dict."
     folder, main, h = run.path, _is_main(), config_hash(cfg)
-    gens = [x for x in [getattr(sampler, 'generator', None)] if isinstance(x, torch.Generator)]
-    ck = list_checkpoints(folder)
-    start = 0
-    if ck:
-        state, meta = load_checkpoint(ck[-1][1], expect_hash=h)
-        for k, m in nets.items(): m.load_state_dict(state[k])
-        for k, o in opts.items(): load_optimizer_state(o, state[k])
-        start, rs = int(meta['step']), state['rng']
-        mine = folder / f'rng-{start:06d}-rank{_rank()}'                      # under DDP each rank's sampler has its own state
-        if _rank() > 0 and mine.with_suffix('.json').exists(): rs = load_checkpoint(mine)[0]['rng']
-        set_rng_state(rs, *gens)
-    elif init_fn is not None: init_fn()
+    gens = [x for x in [getattr(sampler, 'generator', None)] if isinstance(x, torch.Generator)]   # the sampler's random generator
+    start, last_good = _resume(folder, nets, opts, gens, h, init_fn)
     if main: trim_metrics(folder / 'metrics.jsonl', start)
     end = total if max_steps is None else min(total, max_steps)
     cl = _fast(device, cfg)[1]
-    acc, n_acc, t0, last_good = {}, 0, time.perf_counter(), (ck[-1][1] if ck else None)
     bar = _progress(total=total, desc=stage, initial=start) if progress and main else None
-
-    def flush(step):
-        nonlocal acc, n_acc, t0
-        if not n_acc: return
-        row = {'step': step, **{k: v.item() / n_acc for k, v in acc.items()}}
-        bad = [k for k, v in row.items() if not math.isfinite(v)]
-        if bad:
-            keep = f"the last good checkpoint {last_good.name} is kept" if last_good else "no checkpoint was written"
-            raise AtmoError(f"{stage}: the {bad[0]} became {row[bad[0]]} by step {step}; {keep}; lower the learning rate (or disable amp) and rerun to resume")
-        dt = time.perf_counter() - t0
-        row.update(lr=lr_at(step), patches_per_s=cfg.batch * n_acc * _world() / max(dt, 1e-9))
-        if main: run.log_metrics('metrics.jsonl', row)
-        if bar is not None: bar.set_postfix({k: f'{row[k]:.4g}' for k in ('loss', 'g_loss', 'd_loss', 'patches_per_s') if k in row})
-        acc, n_acc, t0 = {}, 0, time.perf_counter()
-
+    meter = _Meter(stage, cfg, run, lr_at, bar, last_good)
     for step in range(start + 1, end + 1):
         for o in opts.values():
             for gr in o.param_groups: gr['lr'] = lr_at(step)
-        lr_b, hr_b = sampler.sample(cfg.batch)
-        out = step_fn(_to(lr_b, device, cl), _to(hr_b, device, cl))
-        for k, v in out.items(): acc[k] = acc.get(k, 0.) + v.detach().float()
-        n_acc += 1
+        low_res, hr = sampler.sample(cfg.batch)
+        meter.add(step_fn(_to(low_res, device, cl), _to(hr, device, cl)))
         if bar is not None: bar.update(1)
         is_ck = step % cfg.checkpoint_every == 0 or step == end
-        if step % cfg.log_every == 0 or is_ck: flush(step)
+        if step % cfg.log_every == 0 or is_ck: meter.flush(step)
         if eval_fn is not None and (step % cfg.eval_every == 0 or step == end):
             ev = eval_fn()
             if main: run.log_metrics('metrics.jsonl', {'step': step, **ev})
-        if is_ck and _world() > 1:
-            import torch.distributed as dist
-            if not main: save_checkpoint(folder / f'rng-{step:06d}-rank{_rank()}', {'rng': rng_state(*gens)}, {'step': step})
-            dist.barrier()                                                     # every rank's RNG is on disk before the checkpoint is complete
-        if is_ck and main:
-            state = {**{k: m.state_dict() for k, m in nets.items()}, **{k: o.state_dict() for k, o in opts.items()}, 'rng': rng_state(*gens)}
-            last_good = save_checkpoint(folder / f'ckpt-{step:06d}', state, {'step': step, 'config_hash': h, 'stage': stage}).with_suffix('')
-            prune_checkpoints(folder, cfg.keep_checkpoints, also=('rng-{step:06d}-rank*',))
+        if is_ck: meter.last_good = _checkpoint(folder, step, stage, cfg, h, nets, opts, gens) or meter.last_good
     if bar is not None: bar.close()
     rows = read_jsonl(folder / 'metrics.jsonl') if (folder / 'metrics.jsonl').exists() else []
     if main and plot_keys: plot_losses(rows, list(plot_keys), folder / 'losses.png', title=stage)
@@ -286,11 +302,11 @@ def _evaluator(g_run, content, eval_sampler, cfg, device):
     @torch.no_grad()
     def ev():
         mse = cont = 0.
-        for lr, hr in batches:
-            with _autocast(device, amp): sr = g_run(lr)
+        for low_res, hr in batches:
+            with autocast(device, amp): sr = g_run(low_res)
             mse += F.mse_loss(sr.float(), hr.float()).item()
             if content is not None:
-                with _autocast(device, amp): cont += float(content(sr, hr))
+                with autocast(device, amp): cont += float(content(sr, hr))
         out = {'eval_mse': mse / len(batches)}
         if content is not None: out['eval_content'] = cont / len(batches)
         return out
@@ -298,7 +314,7 @@ def _evaluator(g_run, content, eval_sampler, cfg, device):
 
 # %% ../../nbs/21_train.superres.ipynb #ba7a0d79
 def pretrain_generator(cfg: SRConfig,             # the run's config (GAN-only fields are ignored)
-                       sampler,                   # `.sample(batch) -> (lr, hr)` on training data
+                       sampler,                   # `.sample(batch) -> (low_res, hr)` on training data
                        run_dir: str | Path,       # this stage's folder (config, checkpoints, metrics, generator)
                        *, device=None,            # 'cpu', 'cuda', ...; None picks
                        progress: bool = True,     # show a progress bar
@@ -308,12 +324,14 @@ def pretrain_generator(cfg: SRConfig,             # the run's config (GAN-only f
     "Pretrain the generator on the pixel MSE (shared by both GANs); resumable; writes `generator.safetensors` and marks 'sr_pretrain' done."
     cfg = pretrain_config(check_srconfig(cfg)); device = get_device(device)
     run = RunDir(run_dir, cfg)
-    if run.done('sr_pretrain'): return {'step': cfg.pretrain_steps, 'done': True, 'last': run.stage_info('sr_pretrain'), 'generator': run / 'generator.safetensors'}
+    if run.done('sr_pretrain'):
+        return {'step': cfg.pretrain_steps, 'done': True, 'last': run.stage_info('sr_pretrain'), 'generator': run / 'generator.safetensors'}
     seed_everything(cfg.seed)
     g, g_run = _build(Generator(cfg.generator), device, cfg)
     opt = _adam(g.parameters(), cfg, device)
     amp = _fast(device, cfg)[0]
-    s = _loop('sr_pretrain', cfg, run, sampler, nets={'generator': g}, opts={'opt_g': opt}, step_fn=PretrainStep(g_run, opt, amp=amp, device=device),
+    step = PretrainStep(g_run, opt, amp=amp, device=device)
+    s = _loop('sr_pretrain', cfg, run, sampler, nets={'generator': g}, opts={'opt_g': opt}, step_fn=step,
               total=cfg.pretrain_steps, lr_at=lambda step: cfg.lr, device=device, progress=progress, max_steps=max_steps,
               eval_fn=_evaluator(g_run, None, eval_sampler, cfg, device), plot_keys=('loss',))
     return _finish('sr_pretrain', run, g, cfg, s) if s['done'] else s
@@ -355,7 +373,7 @@ def build_gan(cfg: SRConfig, content_loss: nn.Module, device) -> tuple[GANStep, 
 
 # %% ../../nbs/21_train.superres.ipynb #8ec6ac2e
 def train_gan(cfg: SRConfig,                 # the run's config; `cfg.content` names the content loss
-              sampler,                       # `.sample(batch) -> (lr, hr)` on training data
+              sampler,                       # `.sample(batch) -> (low_res, hr)` on training data
               content_loss: nn.Module | None, # loss(pred, target) -> scalar, frozen; None means pixel MSE (cfg.content='mse' only)
               run_dir: str | Path,           # this GAN's folder
               *, init_generator=None,        # pretraining folder, generator stem, Generator or state dict (ignored on resume)
@@ -371,13 +389,15 @@ def train_gan(cfg: SRConfig,                 # the run's config; `cfg.content` n
         content_loss = nn.MSELoss()
     require(isinstance(content_loss, nn.Module), f"content_loss must be an nn.Module loss(pred, target), got {type(content_loss).__name__}")
     run = RunDir(run_dir, cfg)
-    if run.done('gan'): return {'step': cfg.gan_steps, 'done': True, 'last': run.stage_info('gan'), 'generator': run / 'generator.safetensors'}
+    if run.done('gan'):
+        return {'step': cfg.gan_steps, 'done': True, 'last': run.stage_info('gan'), 'generator': run / 'generator.safetensors'}
     seed_everything(cfg.seed)
     step, g, d, opt_g, opt_d = build_gan(cfg, content_loss, device)
     def init():
         if init_generator is None: return
         state, gcfg = _load_gen_state(init_generator)
-        require(gcfg is None or gcfg == cfg.generator, f"the initial generator's config {gcfg} differs from this run's {cfg.generator}; pretrain with the same generator settings")
+        require(gcfg is None or gcfg == cfg.generator,
+                f"the initial generator's config {gcfg} differs from this run's {cfg.generator}; pretrain with the same generator settings")
         g.load_state_dict(state)
     s = _loop('gan', cfg, run, sampler, nets={'generator': g, 'discriminator': d}, opts={'opt_g': opt_g, 'opt_d': opt_d}, step_fn=step,
               total=cfg.gan_steps, lr_at=lambda k: cfg.lr if k < cfg.lr_drop else cfg.lr_final, device=device, progress=progress,

@@ -1,0 +1,107 @@
+"""`prepare_store`: killed with SIGKILL mid-block or before the completion mark, the rerun ends with an identical store;
+bad stores and backends are refused with one line, and nothing half-written looks complete."""
+import json, os, shutil, subprocess, sys, textwrap, time
+from pathlib import Path
+import numpy as np, pandas as pd, pytest, xarray as xr
+from atmodist_nb.core import AtmoError
+from atmodist_nb.data.prepare import prepare_store, check_store, store_stats, dask_backend
+
+SCRIPT = textwrap.dedent('''
+    import sys
+    import atmodist_nb.data.prepare as P
+    P.BLOCK_BYTES = 8 * 9 * 16 * 4 * 2 * 2      # two time chunks per block: 4 blocks for 64 steps
+    P.prepare_store(sys.argv[1], sys.argv[2], train=('2000-01-01', '2000-01-05'), workers=1, progress=False)
+''')
+
+
+def _source(path: Path, T=64, H=9, W=16, seed=0) -> Path:
+    r = np.random.default_rng(seed)
+    ds = xr.Dataset({n: (('valid_time', 'latitude', 'longitude'), (r.normal(size=(T, H, W)) * 1e-5).astype(np.float32), {'units': 's**-1'})
+                     for n in ('vo', 'd')},
+                    coords={'valid_time': pd.date_range('2000-01-01', periods=T, freq='3h'), 'latitude': np.linspace(-90, 90, H),
+                            'longitude': np.arange(W) * 360. / W})
+    ds.to_netcdf(path); return path
+
+
+def _run(src, out, fault=None):
+    env = {**os.environ, 'OMP_NUM_THREADS': '1', 'ATMODIST_PROGRESS': '0'}
+    if fault: env['ATMODIST_FAULT'] = fault
+    return subprocess.run([sys.executable, '-c', SCRIPT, str(src), str(out)], env=env, capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope='module')
+def made(tmp_path_factory):
+    d = tmp_path_factory.mktemp('prep')
+    src = _source(d / 'era5.nc')
+    r = _run(src, d / 'ref.zarr'); assert r.returncode == 0, r.stderr[-2000:]
+    return src, d / 'ref.zarr'
+
+
+def _same_store(a: Path, b: Path):
+    x, y = check_store(a), check_store(b)
+    for v in ('vo', 'd'): np.testing.assert_array_equal(x[v].values, y[v].values)
+    assert (a / 'norm_stats.json').read_text() == (b / 'norm_stats.json').read_text()
+
+
+@pytest.mark.parametrize('fault', ['prepare_block:3', 'prepare_complete:1'])
+def test_prepare_killed_resumes_identical(made, tmp_path, fault):
+    "Killed between a block's two variables (block 2 half-written) or before the completion mark: incomplete, then identical."
+    src, ref = made
+    out = tmp_path / 's.zarr'
+    r = _run(src, out, fault); assert r.returncode == -9, r.stderr[-2000:]
+    with pytest.raises(AtmoError, match='incomplete'): check_store(out)
+    if fault.startswith('prepare_block'):
+        assert json.loads((out / '.prepare' / 'done.json').read_text())['done'] == [0]   # the half-written block 1 is not recorded
+    r = _run(src, out); assert r.returncode == 0, r.stderr[-2000:]
+    _same_store(out, ref)
+    assert not (out / '.prepare').exists()
+
+
+def test_stats_on_training_span_equal_fit_norm(made):
+    from atmodist_nb.data.catalog import open_source
+    from atmodist_nb.data.normalize import fit_norm
+    src, ref = made
+    fn = fit_norm(open_source(str(src)).isel(lat=slice(0, 8)), time_slice=('2000-01-01', '2000-01-05'))
+    st = store_stats(ref)
+    assert st.n_time == 40 and st.time_span == fn.time_span
+    for k in ('mean1', 'std1', 'mean2', 'std2'): np.testing.assert_allclose(getattr(st, k), getattr(fn, k), rtol=1e-10)
+
+
+def _one_line(excinfo): assert '\n' not in str(excinfo.value)
+
+
+def test_bad_stores_refused(made, tmp_path):
+    import zarr
+    src, ref = made
+    bad = tmp_path / 'chunk.zarr'; shutil.copytree(ref, bad); (bad / 'd' / '3.0.0').unlink()
+    with pytest.raises(AtmoError, match=r"missing 1 chunk\(s\) of d, the first at time index 3") as e: check_store(bad)
+    _one_line(e)
+    hole = tmp_path / 'hole.zarr'; shutil.copytree(ref, hole)
+    t = zarr.open_group(str(hole), mode='r+', use_consolidated=False)['time']; v = t[:]; v[10:] += 3; t[:] = v
+    from atmodist_nb.data.prepare import _consolidate; _consolidate(hole)
+    with pytest.raises(AtmoError, match=r'irregular time steps: 3 h apart, but 6 h between') as e: check_store(hole)
+    _one_line(e)
+    with pytest.raises(AtmoError, match=r'has a 8 x 16 grid but the run expects 720 x 1440') as e: check_store(ref, expect_grid=(720, 1440))
+    _one_line(e)
+    with pytest.raises(AtmoError, match=r'has no u, v') as e: check_store(ref, expect_vars=('u', 'v'))
+    _one_line(e)
+    with pytest.raises(AtmoError, match='does not exist'): check_store(tmp_path / 'nope.zarr')
+
+
+def test_unreachable_scheduler_is_quick_and_writes_nothing(made, tmp_path):
+    src, _ = made
+    t0 = time.perf_counter()
+    with pytest.raises(AtmoError, match=r'cannot reach the dask scheduler at tcp://127.0.0.1:9') as e:
+        prepare_store(str(src), tmp_path / 'x.zarr', scheduler='tcp://127.0.0.1:9', progress=False)
+    _one_line(e)
+    assert time.perf_counter() - t0 < 10
+    with pytest.raises(AtmoError, match='incomplete'): check_store(tmp_path / 'x.zarr')   # the empty store is never marked complete
+
+
+def test_dry_run_reads_no_values(made, tmp_path, monkeypatch):
+    import atmodist_nb.data.prepare as P
+    src, _ = made
+    monkeypatch.setattr(P, '_write_blocks', lambda *a, **k: (_ for _ in ()).throw(AssertionError('wrote')))
+    plan = prepare_store(str(src), tmp_path / 'dry.zarr', dry_run=True, rate_mb_s=None) if False else prepare_store(str(src), tmp_path / 'dry.zarr', dry_run=True)
+    assert plan['bytes_read'] == 64 * 2 * 9 * 16 * 4 and plan['grid'] == (8, 16) and 'estimated time' in plan['text']
+    assert not (tmp_path / 'dry.zarr').exists()
