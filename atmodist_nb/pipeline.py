@@ -221,7 +221,8 @@ def apply_grid_rule(ds,                 # canonical dataset, lat north→south
             f"(drops {drop} southern row{'s' if drop > 1 else ''}) or regrid the data")
     lats = ds.lat.values
     ds = ds.isel(lat=slice(0, H - drop))
-    ds.attrs['grid_rule'] = f"dropped the southernmost {drop} row(s) (lat {', '.join(f'{x:g}' for x in lats[H - drop:])}): {H} -> {H - drop} rows, divisible by {factor}"
+    dropped = ', '.join(f'{x:g}' for x in lats[H - drop:])
+    ds.attrs['grid_rule'] = f"dropped the southernmost {drop} row(s) (lat {dropped}): {H} -> {H - drop} rows, divisible by {factor}"
     return ds
 
 # %% ../nbs/50_pipeline.ipynb #45e4de0e
@@ -282,6 +283,7 @@ def check_run(cfg: RunConfig,      # the run's config
     "Refuse, before anything is written, settings that cannot work on this grid and span (one line each, naming the key)."
     from atmodist_nb.data.pairs import patch_rows
     H, W, band = len(lats), n_lon, cfg.pretext.lat_band
+    require(band >= 0, f"pretext.lat_band {band:g} must be at least 0 degrees (it bounds the patch centres); use --pretext.lat_band 60, the reference")
     sr = any(s in SR_STAGES for s in stages)
     keys = [('pretext.model.patch', cfg.pretext.model.patch)] + ([('superres.patch', cfg.superres.patch)] if sr else [])
     keys += [('transfer.patch', cfg.transfer.patch)] if 'transfer' in stages else []
@@ -324,9 +326,19 @@ class Context:
 
     @property
     def ds(self):
-        "The canonical dataset (lazy)."
-        if self._ds is None: self._ds = open_data(self.cfg, self.folder('data', '.'))
+        "The canonical dataset (lazy), checked against the grid and span the run's data stage recorded."
+        if self._ds is None: self._ds = self.checked(open_data(self.cfg, self.folder('data', '.')))
         return self._ds
+
+    def checked(self, ds):
+        "`ds`, refused if it differs in grid or length from the data the run's `data` stage recorded."
+        if self.finished('data'):
+            info = read_json(self.folder('data', '.') / '.done' / 'data.json', 'data stage marker')
+            now = [int(ds.sizes['time']), [int(ds.sizes['lat']), int(ds.sizes['lon'])]]
+            require(now == [info['n_time'], info['grid']], f"the data of this run changed: {now[0]} steps on {now[1][0]} x {now[1][1]} "
+                    f"now, {info['n_time']} on {info['grid'][0]} x {info['grid'][1]} when the run began; point --data.source at the "
+                    "data the run was made with, or use another --out")
+        return ds
 
     @property
     def split(self) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -459,7 +471,8 @@ def plan_run(cfg: RunConfig,                 # the run's config
     if stream and d.source != 'swe':
         lines.append(f"prepare once: atmodist prepare {d.source} --out STORE.zarr --time {T[0]:%Y-%m-%d} {T[-1]:%Y-%m-%d} "
                      f"--train {T[t0]:%Y-%m-%d} {T[t1 - 1]:%Y-%m-%d}" + (f" --level {d.level:g}" if d.level is not None else '')
-                     + (f" --step {d.step}" if d.step else '') + f" (writes about {_gb(len(times) * 2 * H * W * 4)} in float32), then --data.source STORE.zarr")
+                     + (f" --step {d.step}" if d.step else '')
+                     + f" (writes about {_gb(len(times) * 2 * H * W * 4)} in float32), then --data.source STORE.zarr")
     if 'pretext' in stages: lines.append(f"pretext: {cfg.pretext.steps:,} steps x batch {cfg.pretext.batch} = {pairs:,} pairs; about "
                                          f"{_hours(pairs / rate['pretext_pairs_s'])} at {rate['pretext_pairs_s']:,} pairs/s ({rate['where']})")
     if any(s in SR_STAGES for s in stages): lines.append(f"super-resolution: {gan:,} patches (pretraining + two GANs); about "
@@ -516,8 +529,8 @@ def stage_pretext_eval(ctx: Context) -> dict:
     alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir)
     res = distance_vs_lag(AtmoDistLoss(model, alpha, dc.tap), ctx.pairs(ev, 13), n_batches=dc.eval_batches, batch=dc.batch,
                           dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)), out_dir=ctx.run.sub('distance'))
-    ex = explain_report(model, ctx.pairs(ev, 14), ctx.run.sub('explain'), n_pairs=min(4, dc.explain_pairs), gen=torch.Generator().manual_seed(ctx.cfg.seed),
-                        n_validity=max(dc.explain_pairs, 2), batch=dc.batch)
+    ex = explain_report(model, ctx.pairs(ev, 14), ctx.run.sub('explain'), n_pairs=min(4, dc.explain_pairs),
+                        gen=torch.Generator().manual_seed(ctx.cfg.seed), n_validity=max(dc.explain_pairs, 2), batch=dc.batch)
     return {'top1': top['top1'], 'top3': top['top3'], 'chance': top['chance'], 'alpha': alpha,
             'distance_spearman': res['distance']['spearman'], 'distance_separability': res['distance']['separability'],
             'l2_separability': res['l2']['separability'], 'map_enstrophy_rho': ex['trained']['spearman_enstrophy']}
@@ -528,7 +541,8 @@ def stage_sr_pretrain(ctx: Context) -> dict:
     from atmodist_nb.train.superres import pretrain_generator
     tr, ev = ctx.split
     sc = ctx.cfg.superres
-    res = pretrain_generator(sc, ctx.pairs(tr, 21, sr=True, pairs_per_epoch=sc.pretrain_steps * sc.batch), ctx.run.path / 'sr_pretrain', device=ctx.device,
+    train = ctx.pairs(tr, 21, sr=True, pairs_per_epoch=sc.pretrain_steps * sc.batch)
+    res = pretrain_generator(sc, train, ctx.run.path / 'sr_pretrain', device=ctx.device,
                              progress=ctx.progress, eval_sampler=ctx.pairs(ev, 22, sr=True))
     return {k: v for k, v in res.items() if isinstance(v, (int, float, str, bool))}
 
@@ -543,7 +557,8 @@ def _stage_gan(ctx: Context, content: str) -> dict:
     from atmodist_nb.train.superres import train_gan
     tr, ev = ctx.split
     cfg = dataclasses.replace(ctx.cfg.superres, content=content)
-    res = train_gan(cfg, ctx.pairs(tr, 21, sr=True, pairs_per_epoch=cfg.gan_steps * cfg.batch), _content_loss(ctx, content), ctx.run.path / f'sr_{content}',
+    train = ctx.pairs(tr, 21, sr=True, pairs_per_epoch=cfg.gan_steps * cfg.batch)
+    res = train_gan(cfg, train, _content_loss(ctx, content), ctx.run.path / f'sr_{content}',
                     init_generator=ctx.need('sr_pretrain'), device=ctx.device, progress=ctx.progress, eval_sampler=ctx.pairs(ev, 22, sr=True))
     return {k: v for k, v in res.items() if isinstance(v, (int, float, str, bool))}
 
@@ -660,7 +675,8 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
     with run_lock(out) if rank == 0 else contextlib.nullcontext():   # one writer per run folder
         fresh = not (out / 'config.json').exists()
         run = RunDir(out, cfg)
-        ctx = Context(cfg, run, up, dev, progress); ctx._ds = ds
+        ctx = Context(cfg, run, up, dev, progress)
+        if ds is not None: ctx._ds = ctx.checked(ds)
         pg = False
         if world > 1:   # one process group for the whole run (gloo on CPU, nccl on CUDA, each rank on its own GPU)
             from atmodist_nb.train.pretext import _dist_setup

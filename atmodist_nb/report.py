@@ -57,7 +57,8 @@ def collect_metrics(run: str | Path,                 # the run folder
     if sr:
         m.update(_sr_metrics(sr))
         m['cities'] = sr.get('cities', {})
-        m['sr_eval'] = {k: sr[k] for k in ('n_time', 'lat_band', 'factor') if k in sr} | {'truth_truncation': sr.get('spectra', {}).get('truth_truncation')}
+        m['sr_eval'] = {k: sr[k] for k in ('n_time', 'lat_band', 'factor') if k in sr}
+        m['sr_eval']['truth_truncation'] = sr.get('spectra', {}).get('truth_truncation')
     tr = _load('transfer/results.json', run)
     if tr: m['transfer'] = {k: tr[k] for k in ('summary', 'n_tracks_pool', 'n_tracks_test', 'n_tracks_dropped', 'eval_span_dates') if k in tr}
     timing = {}
@@ -137,7 +138,8 @@ def superres_section(m: dict, img) -> list[str]:
                f"{c['block']} steps, decorrelation {c['decorrelation_steps']} steps, {c['n_boot']} resamples).", '']
         for pair, per in c['comparisons'].items():
             md += [f"| {pair.replace('_vs_', ' vs ')} | " + ' | '.join(per) + ' |', '|---|' + '---|' * len(per),
-                   '| better / n.s. / worse | ' + ' | '.join(f"{v['better']} / {v['not_significant']} / {v['worse']}" for v in per.values()) + ' |', '']
+                   '| better / n.s. / worse | ' + ' | '.join(f"{v['better']} / {v['not_significant']} / {v['worse']}" for v in per.values())
+                   + ' |', '']
     md += ['', *[img(f'sr_eval/{n}.png', alt) for n, alt in (('crops', 'sample fields'), ('spectra', 'spectra'), ('histograms', 'city histograms'),
                                                            ('semivariogram', 'semivariogram'))]]
     return md

@@ -67,6 +67,15 @@ def test_stats_on_training_span_equal_fit_norm(made):
     for k in ('mean1', 'std1', 'mean2', 'std2'): np.testing.assert_allclose(getattr(st, k), getattr(fn, k), rtol=1e-10)
 
 
+def test_prepared_store_opens_through_the_catalog(made):
+    "A prepared store is one catalog entry away (`prepared`, path=) and opens as a plain path too, as the same canonical data."
+    from atmodist_nb.data.catalog import open_source
+    src, ref = made
+    a, b = open_source('prepared', path=str(ref), max_lag=4), open_source(str(ref), max_lag=4)
+    assert a.vo.dims == ('time', 'lat', 'lon') and a.sizes == b.sizes and float(a.lat[0]) > float(a.lat[-1])
+    np.testing.assert_array_equal(a.vo.values, b.vo.values)
+
+
 def _one_line(excinfo): assert '\n' not in str(excinfo.value)
 
 
