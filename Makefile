@@ -42,7 +42,9 @@ readme: $(STAMP)
 	$(PY) scripts/readme.py
 
 bench: $(STAMP)
-	$(PY) bench/run_all.py
+	@echo "benchmarks (CPU figures and the GPU runs are recorded in bench/RESULTS.md):"
+	@for f in bench/bench_*.py; do n=$${f#bench/bench_}; echo "  $(VENV)/bin/atmodist bench $${n%.py} [--help]"; done
+	@echo "  bash bench/gpu_check.sh   # on a GPU machine: the #| cuda cells, tests/test_cuda.py and the GPU benchmarks"
 
 docs: export OMP_NUM_THREADS = 1
 docs: $(STAMP)

@@ -149,7 +149,7 @@ def explain_section(m: dict, img) -> list[str]:
     "Markdown lines: the validity of the encoder's maps (trained vs random encoder vs shuffled maps) and the figure."
     ex = m.get('explain')
     if not ex: return []
-    label = {'spearman_enstrophy': 'Spearman ρ with local enstrophy vo²', 'spearman_grad': 'Spearman ρ with |∇vo|',
+    label = {'spearman_enstrophy': 'Spearman ρ with local enstrophy vo²', 'spearman_grad': 'Spearman ρ with the vorticity gradient magnitude',
              'peak_dist': 'map peak to nearest vortex (grid points)'}
     rows = [f"| {label.get(k, k)} | " + ' | '.join(_fmt(ex[c].get(k)) for c in ('trained', 'random', 'shuffled')) + ' |' for k in ex['trained']]
     return ['## What the encoder looks at\n', f"Maps by {ex.get('method', '?')}; agreement with the flow, for the trained encoder, a randomly "
