@@ -168,11 +168,11 @@ def _cmd_run(a, ov):
     if a.list_presets:
         for name, line in RUN_PRESETS.items(): print(f'{name:10s} {line}')
         return
+    stages = tuple(s.strip() for s in a.stages.split(',')) if a.stages else None
     if a.dry_run:
         from atmodist_nb import pipeline as pl
-        print(pl.plan_run(pl.resolve_config(a.preset, a.config, ov))); return
+        print(pl.plan_run(pl.resolve_config(a.preset, a.config, ov), stages=stages or pl.STAGES, device=a.device)); return
     require(a.out, "the run command needs --out RUN_DIR (or --dry-run to see the plan)")
-    stages = tuple(s.strip() for s in a.stages.split(',')) if a.stages else None
     _cmd_stages(a, ov, stages)
 
 def _cmd_bench(a, ov):

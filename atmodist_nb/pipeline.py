@@ -214,15 +214,14 @@ def apply_grid_rule(ds,                 # canonical dataset, lat north→south
                     factor: int,        # super-resolution factor the rows must divide
                     rule: str = 'drop-south', # 'drop-south' or 'refuse'
                    ):                   # the dataset, with `grid_rule` in its attrs when rows were dropped
-    "Drop the southernmost rows (at most factor - 1) so the rows divide the SR factor, or refuse with the fix."
+    "Drop rows (at most factor - 1, south pole first: `data.prepare.trim_rows`) so they divide the SR factor, or refuse with the fix."
+    from atmodist_nb.data.prepare import trim_rows
     H = ds.sizes['lat']; drop = H % factor
     if drop == 0: return ds
     require(rule == 'drop-south', f"the grid has {H} rows, not divisible by the upscale factor {factor}; use --data.grid_rule drop-south "
-            f"(drops {drop} southern row{'s' if drop > 1 else ''}) or regrid the data")
-    lats = ds.lat.values
-    ds = ds.isel(lat=slice(0, H - drop))
-    dropped = ', '.join(f'{x:g}' for x in lats[H - drop:])
-    ds.attrs['grid_rule'] = f"dropped the southernmost {drop} row(s) (lat {dropped}): {H} -> {H - drop} rows, divisible by {factor}"
+            f"(drops {drop} row{'s' if drop > 1 else ''}, south pole first) or regrid the data")
+    ds, dropped = trim_rows(ds, factor)
+    ds.attrs['grid_rule'] = f"dropped {drop} row(s) (lat {', '.join(f'{x:g}' for x in dropped)}): {H} -> {H - drop} rows, divisible by {factor}"
     return ds
 
 # %% ../nbs/50_pipeline.ipynb #45e4de0e
@@ -408,9 +407,11 @@ def pair_source(ctx: Context,            # the run's context
                        dtype=torch.bfloat16 if ctx.device.type == 'cuda' else torch.float32)
 
 # %% ../nbs/50_pipeline.ipynb #e19d44c7
-MEASURED_RATES = {   # from bench/RESULTS.md: what one device did, with the reference networks
-    'cuda': {'pretext_pairs_s': 21_485, 'gan_patches_s': 8_107, 'where': 'one H200, bf16, compiled (bench/RESULTS.md)'},
-    'cpu': {'pretext_pairs_s': 517, 'gan_patches_s': 26.8, 'where': 'the 2-core CI machine, reference networks (bench/RESULTS.md)'},
+MEASURED_RATES = {   # from bench/RESULTS.md: what one device did with the reference networks, at the batch named
+    'cuda': {'pretext_pairs_s': 21_485, 'gan_patches_s': 8_107,
+             'where': 'one H200, bf16, compiled, reference networks; pretext at batch 1024, GAN at batch 256 (bench/RESULTS.md)'},
+    'cpu': {'pretext_pairs_s': 517, 'gan_patches_s': 26.8,
+            'where': 'the 2-core CI machine, reference networks at patch 32; smaller networks run faster (bench/RESULTS.md)'},
 }
 
 def _source_shape(cfg: RunConfig) -> dict:
@@ -439,7 +440,6 @@ def _source_shape(cfg: RunConfig) -> dict:
     return {'what': f"{d.source} (opened lazily: metadata only)", 'lats': ds.lat.values, 'n_lon': ds.sizes['lon'], 'times': ds.time.values,
             'bytes': 4}
 
-def _gb(n: float) -> str: return f'{n / 1e9:,.1f} GB' if n >= 1e8 else f'{n / 1e6:,.1f} MB'
 
 def _hours(s: float) -> str: return f'{s / 3600:,.1f} h' if s >= 3600 else f'{s / 60:,.1f} min'
 
@@ -456,12 +456,13 @@ def plan_run(cfg: RunConfig,                 # the run's config
     (t0, t1), (e0, e1) = time_spans(times, d, gap=cfg.pretext.model.n_classes)
     T = pd.DatetimeIndex(times); dev = torch.device(device or d.device)
     from atmodist_nb.data.stream import field_bytes
-    read = len(times) * 2 * H0 * W * src['bytes']; held = field_bytes(len(times), H, W, 2, 2 if dev.type == 'cuda' else 4)
+    from atmodist_nb.data.prepare import _gb
+    read = field_bytes(len(times), H0, W, 2, src['bytes']); held = field_bytes(len(times), H, W, 2, 2 if dev.type == 'cuda' else 4)
     stream = streams(d, len(times), H, W, dev)
     rate = MEASURED_RATES['cuda' if dev.type == 'cuda' else 'cpu']
     pairs = cfg.pretext.steps * cfg.pretext.batch
     gan = (cfg.superres.pretrain_steps + 2 * cfg.superres.gan_steps) * cfg.superres.batch
-    rule = f" -> {H} x {W} (drop the southernmost {H0 - H} row(s) so rows divide the SR factor {f}; data.grid_rule)" if H != H0 else ''
+    rule = f" -> {H} x {W} (drop {H0 - H} row(s), south pole first, so rows divide the SR factor {f}; data.grid_rule)" if H != H0 else ''
     lines = [f"plan for run {cfg.name!r}: {cfg.description}", f"source: {src['what']}", f"grid: {H0} x {W}{rule}",
              f"time: {len(times):,} steps {T[0]:%Y-%m-%d %H:%M} .. {T[-1]:%Y-%m-%d %H:%M}; train {T[t0]:%Y-%m-%d}..{T[t1 - 1]:%Y-%m-%d} "
              f"({t1 - t0:,} steps), gap {e0 - t1:,} steps, eval {T[e0]:%Y-%m-%d}..{T[e1 - 1]:%Y-%m-%d} ({e1 - e0:,} steps)",
@@ -472,7 +473,7 @@ def plan_run(cfg: RunConfig,                 # the run's config
         lines.append(f"prepare once: atmodist prepare {d.source} --out STORE.zarr --time {T[0]:%Y-%m-%d} {T[-1]:%Y-%m-%d} "
                      f"--train {T[t0]:%Y-%m-%d} {T[t1 - 1]:%Y-%m-%d}" + (f" --level {d.level:g}" if d.level is not None else '')
                      + (f" --step {d.step}" if d.step else '')
-                     + f" (writes about {_gb(len(times) * 2 * H * W * 4)} in float32), then --data.source STORE.zarr")
+                     + f" (writes about {_gb(field_bytes(len(times), H, W, 2, 4))} in float32), then --data.source STORE.zarr")
     if 'pretext' in stages: lines.append(f"pretext: {cfg.pretext.steps:,} steps x batch {cfg.pretext.batch} = {pairs:,} pairs; about "
                                          f"{_hours(pairs / rate['pretext_pairs_s'])} at {rate['pretext_pairs_s']:,} pairs/s ({rate['where']})")
     if any(s in SR_STAGES for s in stages): lines.append(f"super-resolution: {gan:,} patches (pretraining + two GANs); about "

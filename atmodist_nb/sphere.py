@@ -57,8 +57,8 @@ def _gauss_lats(n: int) -> np.ndarray:
 
 def grid_kind(lats,                 # (H,) latitudes of the rows, degrees, monotone (either order)
               tol: float = 1e-3,    # tolerance in degrees
-             ) -> str:              # 'equiangular' | 'legendre-gauss' | 'cell-centred' | 'regional'
-    "Classify a latitude axis: global equiangular with poles, Gauss–Legendre, cell-centred without poles, or regional."
+             ) -> str:              # 'equiangular' | 'legendre-gauss' | 'cell-centred' | 'regular' | 'regional'
+    "Classify a latitude axis: global equiangular with poles, Gauss–Legendre, cell-centred, other evenly spaced global (`regular`), or regional."
     lat = np.sort(np.asarray(lats, dtype=np.float64).ravel())[::-1]
     require(len(lat) >= 2 and np.all(np.diff(lat) < 0), "latitudes must be strictly monotone with at least 2 rows")
     d = lat[0] - lat[1]
@@ -146,7 +146,7 @@ def energy_spectrum(vo: torch.Tensor,           # (..., H, W) relative vorticity
                     radius: float = EARTH_RADIUS_M, # sphere radius, m
                    ) -> torch.Tensor:           # (..., L) kinetic energy per degree, m**2 s**-2 (global mean)
     "Kinetic energy per degree from vorticity and divergence: E(l) = a² (P_vo(l) + P_d(l)) / (2 l (l+1)) / 4π, with E(0) = 0."
-    p = power_spectrum(vo, grid, lmax) + power_spectrum(d, grid, lmax)
+    p = power_spectrum(torch.stack([vo, d]), grid, lmax).sum(0)      # one transform for both
     l = torch.arange(p.shape[-1], dtype=p.dtype, device=p.device)
     e = radius ** 2 / (2 * l * (l + 1)).clamp(min=1) * p / (4 * math.pi)
     e[..., 0] = 0

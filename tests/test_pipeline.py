@@ -103,7 +103,7 @@ def test_dry_run_of_the_papers_run_offline(cli, tmp_path):
             '--superres.patch', '16', '--transfer.patch', '16')
     assert r.returncode == 2 and 'leave at least 23 steps' in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
 
-def test_streamed_run_matches_the_in_memory_contract(cli, tmp_path):
+def test_streamed_run_end_to_end(cli, tmp_path):
     "`--data.stream on`: pretext, distance, both GANs and the float32 evaluation run from windows streamed off the store."
     out = tmp_path / 'stream'
     stages = 'data,norm,pretext,pretext_eval,sr_pretrain,sr_mse,sr_atmodist,sr_eval,report'
@@ -112,4 +112,4 @@ def test_streamed_run_matches_the_in_memory_contract(cli, tmp_path):
     m = json.loads((out / 'metrics.json').read_text())
     assert m['data']['streaming'] is True and 0 <= m['pretext']['top1'] <= 1 and 'atmodist_gan' in m
     r = cli('run', '--preset', 'smoke', '--data.stream', 'on', '--data.memory_gb', '0.00001', '--stages', 'data,norm,pretext', '--out', tmp_path / 'tiny')
-    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'raise --data.memory_gb to at least' in r.stderr, r.stderr

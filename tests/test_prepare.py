@@ -111,6 +111,6 @@ def test_dry_run_reads_no_values(made, tmp_path, monkeypatch):
     import atmodist_nb.data.prepare as P
     src, _ = made
     monkeypatch.setattr(P, '_write_blocks', lambda *a, **k: (_ for _ in ()).throw(AssertionError('wrote')))
-    plan = prepare_store(str(src), tmp_path / 'dry.zarr', dry_run=True, rate_mb_s=None) if False else prepare_store(str(src), tmp_path / 'dry.zarr', dry_run=True)
+    plan = prepare_store(str(src), tmp_path / 'dry.zarr', dry_run=True)
     assert plan['bytes_read'] == 64 * 2 * 9 * 16 * 4 and plan['grid'] == (8, 16) and 'estimated time' in plan['text']
     assert not (tmp_path / 'dry.zarr').exists()

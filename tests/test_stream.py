@@ -156,7 +156,8 @@ RANKS = textwrap.dedent('''
     cfg = replace(PRETEXT_PRESETS['smoke'], steps=50, checkpoint_every=50, log_every=10, batch=8)
     train_pretext(cfg, Rec(), None, run, progress=False)
     blocks = sorted(set((torch.searchsorted(torch.as_tensor(src.spans[:, 0]), torch.cat(firsts), right=True) - 1).tolist()))
-    print('RANK', rank, json.dumps({'blocks': blocks, 'n': len(src.spans), 'epoch': src.epoch, 'drawn': src.drawn}), flush=True)
+    out = {'blocks': blocks, 'n': len(src.spans), 'epoch': src.epoch, 'drawn': src.drawn}
+    with open(f'{run}.rank{rank}.json', 'w') as f: json.dump(out, f)   # a file per rank: the ranks' stdout lines can interleave
 ''')
 
 
@@ -165,7 +166,7 @@ def test_two_ranks_read_disjoint_blocks_covering_the_span(small, tmp_path):
     cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(script), str(small), str(tmp_path / 'run')]
     p = subprocess.run(cmd, env=ENV, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    got = {int(l.split()[1]): json.loads(l.split(' ', 2)[2]) for l in p.stdout.splitlines() if l.startswith('RANK')}
+    got = {r: json.loads(Path(f'{tmp_path / "run"}.rank{r}.json').read_text()) for r in (0, 1)}
     a, b = got[0]['blocks'], got[1]['blocks']
     assert [(g['epoch'], g['drawn']) for g in got.values()] == [(0, 400)] * 2   # each rank drew exactly its epoch (50 steps x 8)
     assert not set(a) & set(b)                                    # disjoint

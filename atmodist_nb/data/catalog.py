@@ -108,12 +108,19 @@ def entry_urlpath(name: str,                   # entry name in the catalog
 # %% ../../nbs/02_data.catalog.ipynb #0ca9a838
 def sht_grid(lats, # latitudes of the rows, degrees, either order
             ) -> str:
-    "The torch-harmonics grid ('equiangular', 'legendre-gauss', 'lobatto') whose nodes are `lats`."
-    from torch_harmonics.quadrature import precompute_latitudes
+    "The torch-harmonics grid ('equiangular', 'legendre-gauss', 'lobatto') whose nodes are `lats` (cached: dask calls it per block)."
     lats = np.sort(np.asarray(lats, dtype=np.float64))[::-1]
-    for grid in ('equiangular', 'legendre-gauss', 'lobatto'):
-        colat, _ = precompute_latitudes(len(lats), grid=grid)
-        if np.allclose(lats, 90 - np.rad2deg(colat.numpy()), atol=1e-3): return grid
+    return _sht_grid(tuple(lats.round(6)))
+
+@functools.lru_cache(maxsize=16)
+def _sht_grid(lats: tuple) -> str:
+    "`sht_grid` on a hashable, north→south latitude tuple: `sphere.grid_kind` first, then Lobatto nodes."
+    lats = np.asarray(lats)
+    kind = grid_kind(lats) if len(lats) >= 2 and np.all(np.diff(lats) < 0) else 'regional'
+    if kind in ('equiangular', 'legendre-gauss'): return kind
+    from torch_harmonics.quadrature import precompute_latitudes
+    colat, _ = precompute_latitudes(len(lats), grid='lobatto')
+    if np.allclose(lats, 90 - np.rad2deg(colat.numpy()), atol=1e-3): return 'lobatto'
     raise AtmoError(f"the {len(lats)} latitudes ({lats[0]:g}..{lats[-1]:g}) are not a grid torch-harmonics can transform "
                     "(equiangular with poles, Gauss-Legendre, Lobatto); regrid u and v first or use a source with vorticity and divergence")
 
@@ -201,9 +208,8 @@ def vo_d_method(lats, # latitudes of the rows, degrees
     "How vorticity and divergence are derived on this grid: spectrally on a global grid a spherical transform accepts, else finite differences."
     lon = np.asarray(lons, dtype=np.float64)
     whole = len(lon) > 2 and np.allclose(np.diff(lon), 360.0 / len(lon), atol=1e-3)
-    if whole and len(lats) > 2 and grid_kind(lats) in ('equiangular', 'legendre-gauss'): return 'spectral'
-    if whole:
-        try: sht_grid(lats); return 'spectral'                 # e.g. a Lobatto grid
+    if whole and len(lats) > 2:
+        try: sht_grid(lats); return 'spectral'                 # equiangular with poles, Gauss-Legendre or Lobatto
         except AtmoError: pass
     return 'finite-difference'
 

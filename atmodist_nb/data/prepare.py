@@ -11,6 +11,7 @@ import numpy as np, pandas as pd, xarray as xr
 from ..core import AtmoError, require, fault_point, write_json, read_json, progress as _progress
 from .catalog import open_source, validate_dataset
 from .normalize import NormStats, fit_norm
+from .synthetic import _store_attrs   # a store's root attributes, read afresh
 
 # %% auto #0
 __all__ = ['LAYOUT', 'BLOCK_BYTES', 'RECORDED_READ_MB_S', 'trim_rows', 'estimate_plan', 'dask_backend', 'prepare_store',
@@ -200,11 +201,6 @@ def prepare_store(source: str,                  # catalog entry name or path (.z
     return {**_summary(out, plan), 'backend': how, 'write_seconds': secs}
 
 # %% ../../nbs/06_data.prepare.ipynb #abf4a180
-def _store_attrs(out: Path) -> dict | None:
-    import zarr
-    try: return dict(zarr.open_group(str(out), mode='r', use_consolidated=False).attrs)
-    except Exception: return None
-
 def _resume_or_done(out: Path, key: str) -> bool:
     "True if `out` is already a complete store of this plan; refuse a foreign folder or another plan's store."
     if not out.exists() or (out.is_dir() and not any(out.iterdir())): return False

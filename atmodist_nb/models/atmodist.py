@@ -247,6 +247,8 @@ class ViTEncoder(Encoder):
         self.norm = nn.LayerNorm(d)
         self.out_channels, self.stride = d, self.token
         self.tap_names = ('embed', *[f'block{i+1}' for i in range(cfg.vit_depth)], 'encoder')
+        n = self.out_size(cfg.patch)                               # the training patch's position code, made once
+        self.register_buffer('pos', sincos_2d(n, n, d), persistent=False)
 
     def out_size(self, patch: int) -> int: return -(-patch // self.token)
 
@@ -263,7 +265,8 @@ class ViTEncoder(Encoder):
         if ph or pw: x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), mode='replicate')
         z = self.embed(x)
         h, w = z.shape[-2:]
-        return z.flatten(2).transpose(1, 2) + sincos_2d(h, w, self.out_channels, z.device).to(z.dtype), h, w
+        pos = self.pos if self.pos.shape[0] == h * w and h == w else sincos_2d(h, w, self.out_channels, z.device)   # other sizes: made here
+        return z.flatten(2).transpose(1, 2) + pos.to(z.dtype), h, w
 
     def taps(self, x: torch.Tensor, upto: str | None = None) -> dict[str, torch.Tensor]:
         require(upto is None or upto in self.tap_names, f"unknown feature tap {upto!r}; choose one of {', '.join(self.tap_names)}")

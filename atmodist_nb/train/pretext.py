@@ -206,14 +206,15 @@ class _Loop:
     source: object; gen: torch.Generator; model: nn.Module; net: nn.Module; opt: object; warm: object; plateau: object
     step: int = 0; chash: str = ''
 
-def _pair_source(cfg: PretextConfig, fields, lats, t_train, device, rank: int) -> tuple[object, torch.Generator]:
-    "The training pair source and the loop's generator: a given source as is, or a `PairSampler` over device-resident fields."
+def _pair_source(cfg: PretextConfig, fields, lats, t_train, device, rank: int) -> tuple[object, torch.Generator, object]:
+    "(training pair source, the loop's generator, the data evaluation draws from): a given source as is, or device-resident fields."
     gen = torch.Generator(device=device).manual_seed(cfg.seed + rank)
-    if _is_source(fields): return fields, gen
+    if _is_source(fields): return fields, gen, fields
     require(fields.ndim == 4 and fields.shape[1] == cfg.model.in_channels,
             f"fields must be (T, {cfg.model.in_channels}, H, W), got {tuple(fields.shape)}; pass the normalised (vo, d) block")
     fields = fields.to(device, torch.bfloat16 if (cfg.amp and device.type == 'cuda') else torch.float32)   # autocast casts to bf16 anyway
-    return PairSampler(fields, lats, patch=cfg.model.patch, n_classes=cfg.model.n_classes, lat_band=cfg.lat_band, t_range=t_train, generator=gen), gen
+    sampler = PairSampler(fields, lats, patch=cfg.model.patch, n_classes=cfg.model.n_classes, lat_band=cfg.lat_band, t_range=t_train, generator=gen)
+    return sampler, gen, fields                                     # evaluation reuses the device copy
 
 def _build(cfg: PretextConfig, device: torch.device, world: int) -> tuple[nn.Module, nn.Module, object, object, object]:
     "(model, net to run, optimizer, warm-up, plateau): seeded init, channels-last on CUDA, DDP and compile wrappers."
@@ -310,7 +311,7 @@ def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, wor
     barrier()
     if rank > 0: rd = RunDir(run)
     if rd.done('pretext'): return {**rd.stage_info('pretext'), 'completed': True}
-    source, gen = _pair_source(cfg, fields, lats, t_train, device, rank)
+    source, gen, fields = _pair_source(cfg, fields, lats, t_train, device, rank)
     L = _Loop(cfg, run, rd, device, rank, world, source, gen, *_build(cfg, device, world), chash=config_hash(cfg))
     _resume(L)
     stop = min(cfg.steps, max_steps if max_steps is not None else cfg.steps)
