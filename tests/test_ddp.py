@@ -12,7 +12,8 @@ SCRIPT = textwrap.dedent('''
     cfg = replace(PRETEXT_PRESETS['smoke'], steps=6, eval_every=6, checkpoint_every=6, log_every=2, keep_checkpoints=1)
     res = train_pretext(cfg, f, lats, sys.argv[1], t_train=(0, 30), t_eval=(34, 48), progress=False)
     assert res['completed'] and res['step'] == 6, res
-    print('rank', os.environ['RANK'], 'done', res['step'], flush=True)
+    # one file per rank: two processes printing to one pipe interleave their bytes
+    with open(os.path.join(sys.argv[2], 'rank' + os.environ['RANK'] + '.txt'), 'w') as fh: fh.write(f"done {res['step']}")
 ''')
 
 
@@ -22,10 +23,10 @@ def test_ddp_two_processes(tmp_path):
     script, run = tmp_path / 'train.py', tmp_path / 'run'
     script.write_text(SCRIPT)
     env = {**os.environ, 'ATMODIST_PROGRESS': '0', 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg'}
-    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(script), str(run)]
+    cmd = [sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=2', str(script), str(run), str(tmp_path)]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    assert 'rank 0 done 6' in p.stdout and 'rank 1 done 6' in p.stdout
+    assert [(tmp_path / f'rank{r}.txt').read_text() for r in (0, 1)] == ['done 6', 'done 6']
     # rank 0 alone wrote: one checkpoint, one metrics row per log step, final weights and the completion marker
     assert sorted(x.name for x in run.glob('ckpt-*')) == ['ckpt-000006.json', 'ckpt-000006.safetensors']
     assert [r['step'] for r in read_jsonl(run / 'metrics.jsonl')] == [2, 4, 6]
