@@ -114,3 +114,24 @@ def test_dry_run_reads_no_values(made, tmp_path, monkeypatch):
     plan = prepare_store(str(src), tmp_path / 'dry.zarr', dry_run=True)
     assert plan['bytes_read'] == 64 * 2 * 9 * 16 * 4 and plan['grid'] == (8, 16) and 'estimated time' in plan['text']
     assert not (tmp_path / 'dry.zarr').exists()
+
+
+def test_joins_a_running_cluster(tmp_path):
+    """`--scheduler ADDRESS`: a u, v source converted by a dask.distributed cluster whose worker is another process (the
+    u, v → vo, d transforms travel to it pickled) gives the store this machine's threads give."""
+    distributed = pytest.importorskip('distributed')
+    r = np.random.default_rng(1)
+    T, H, W = 32, 9, 16
+    ds = xr.Dataset({n: (('time', 'lat', 'lon'), (r.normal(size=(T, H, W)) * 5).astype(np.float32), {'units': 'm s**-1'}) for n in ('u', 'v')},
+                    coords={'time': pd.date_range('2000-01-01', periods=T, freq='3h'), 'lat': np.linspace(90, -90, H), 'lon': np.arange(W) * 360. / W})
+    ds.to_netcdf(tmp_path / 'uv.nc')
+    ref = prepare_store(str(tmp_path / 'uv.nc'), tmp_path / 'threads.zarr', rows_multiple=1, scheduler='threads', workers=1, progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        got = prepare_store(str(tmp_path / 'uv.nc'), tmp_path / 'cluster.zarr', rows_multiple=1, scheduler=cluster.scheduler_address, progress=False)
+        assert cluster.scheduler_address in got['backend'] and '1 workers' in got['backend'], got['backend']
+    a, b = check_store(tmp_path / 'threads.zarr'), check_store(tmp_path / 'cluster.zarr')
+    for v in ('vo', 'd'):                    # equal to float32 round-off (the worker process's torch uses its own thread count)
+        scale = float(np.abs(a[v]).max()); assert scale > 0
+        np.testing.assert_allclose(b[v].values, a[v].values, rtol=0, atol=1e-5 * scale)
+    sa, sb = (store_stats(p) for p in (tmp_path / 'threads.zarr', tmp_path / 'cluster.zarr'))
+    np.testing.assert_allclose(sb.std1 + sb.std2, sa.std1 + sa.std2, rtol=1e-5)

@@ -106,13 +106,9 @@ def dask_backend(scheduler: str | None = None, # None: this machine; 'threads'/'
         how = f"dask threaded scheduler, {workers} threads" if scheduler == 'threads' else 'dask synchronous scheduler'
         with dask.config.set(scheduler=scheduler, num_workers=workers): yield how
         return
-    if scheduler: _reachable(scheduler)
-    try: from dask.distributed import Client, LocalCluster
-    except ImportError:
-        require(not scheduler, f"joining the scheduler at {scheduler} needs dask.distributed; pip install distributed (same version as dask)")
-        with dask.config.set(scheduler='threads', num_workers=workers): yield f"dask threaded scheduler, {workers} threads (dask.distributed not installed)"
-        return
+    from dask.distributed import Client, LocalCluster
     if scheduler:
+        _reachable(scheduler)
         with Client(scheduler, timeout='10s') as client: yield f"dask.distributed cluster at {scheduler} ({len(client.scheduler_info()['workers'])} workers)"
     else:
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=False, dashboard_address=None) as c, Client(c):
@@ -174,7 +170,7 @@ def prepare_store(source: str,                  # catalog entry name or path (.z
                   level: float | None = None,   # vertical level; None = the entry's default or the only one
                   step: str | None = None,      # time step to subsample to ('3h'); None = the entry's or as stored
                   rows_multiple: int = 4,       # drop rows (south pole first) until the count divides by this
-                  scheduler: str | None = None, # dask.distributed address; None = a local cluster / threads
+                  scheduler: str | None = None, # dask.distributed address; None = a local cluster; 'threads' = dask's threaded scheduler
                   workers: int | None = None,   # local workers; None = all cores
                   dry_run: bool = False,        # only print the plan (reads metadata, no data values)
                   progress: bool = True,        # progress bar on stderr
