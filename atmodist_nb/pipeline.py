@@ -16,13 +16,14 @@ from .train.pretext import PretextConfig
 from .models.srgan import GeneratorConfig, DiscriminatorConfig
 from .train.superres import SRConfig
 from .transfer import TransferConfig
+from .data.stream import field_bytes, choose_stream
 
 # %% auto #0
 __all__ = ['STAGES', 'PRETEXT_STAGES', 'SR_STAGES', 'PAPER_TRAIN', 'PAPER_EVAL', 'PRESETS', 'MEASURED_RATES', 'SR_METHODS',
            'DDP_STAGES', 'STAGE_FNS', 'DataConfig', 'DistanceConfig', 'EvalConfig', 'superres_stages', 'RunConfig',
            'list_presets', 'resolve_key', 'resolve_config', 'apply_grid_rule', 'open_data', 'time_spans', 'streams',
            'check_run', 'Context', 'pair_source', 'plan_run', 'stage_data', 'stage_norm', 'stage_pretext',
-           'stage_pretext_eval', 'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist', 'eval_times',
+           'stage_pretext_eval', 'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist', 'eval_times', 'eval_chunk',
            'stage_sr_eval', 'stage_transfer', 'stage_report', 'run_pipeline', 'evaluate_run', 'run_config',
            'run_dataset']
 
@@ -149,7 +150,7 @@ def _era5(name: str, description: str, data: DataConfig, n_classes: int) -> RunC
     return RunConfig(name=name, description=description, data=data,
                      pretext=PretextConfig(model=AtmoDistConfig(n_classes=n_classes), compile=True),
                      distance=DistanceConfig(batch=128, calib_batches=64, eval_batches=64),
-                     superres=SRConfig(compile=True), evaluation=EvalConfig(n_times=240, batch=8, bootstrap=500),
+                     superres=SRConfig(compile=True), evaluation=EvalConfig(n_times=0, batch=8, bootstrap=500),
                      transfer=TransferConfig(patch=160, steps=2000, batch=64, tracks='hurdat2'))
 
 def _presets() -> dict[str, RunConfig]:
@@ -269,7 +270,6 @@ def streams(cfg: DataConfig,     # stream mode and memory budget
             device: str | torch.device = 'cpu',  # where they would live: bf16 on CUDA, float32 elsewhere
            ) -> bool:            # True: stream windows from the store
     "Whether a run streams its fields: `data.stream` on/off as said, `auto` when the normalised block exceeds `data.memory_gb`."
-    from atmodist_nb.data.stream import choose_stream
     return choose_stream(cfg.stream, n_time, n_lat, n_lon, 2, cfg.memory_gb, 2 if torch.device(device).type == 'cuda' else 4)
 
 # %% ../nbs/50_pipeline.ipynb #045f68d8
@@ -455,7 +455,6 @@ def plan_run(cfg: RunConfig,                 # the run's config
     check_run(cfg, lats[:H], W, times, stages)
     (t0, t1), (e0, e1) = time_spans(times, d, gap=cfg.pretext.model.n_classes)
     T = pd.DatetimeIndex(times); dev = torch.device(device or d.device)
-    from atmodist_nb.data.stream import field_bytes
     from atmodist_nb.data.prepare import _gb
     read = field_bytes(len(times), H0, W, 2, src['bytes']); held = field_bytes(len(times), H, W, 2, 2 if dev.type == 'cuda' else 4)
     stream = streams(d, len(times), H, W, dev)
@@ -578,25 +577,37 @@ def eval_times(span: tuple[int, int], # the evaluation span [start, stop)
     "The first `n` consecutive steps of the evaluation span (all when `n` is 0 or the span is shorter)."
     return np.arange(span[0], span[1] if n == 0 else min(span[1], span[0] + n))
 
+def eval_chunk(memory_gb: float,  # the run's budget (`data.memory_gb`)
+               n_lat: int, n_lon: int, # the high-resolution grid
+               n_methods: int,    # methods scored (bicubic included)
+               n_time: int,       # steps evaluated
+              ) -> int:           # steps read at a time
+    "Steps per evaluation chunk: the truth and every method, normalised and in physical units (float32), within the budget."
+    per_step = 2 * (n_methods + 1) * field_bytes(1, n_lat, n_lon, 2, 4)
+    return int(max(1, min(n_time, memory_gb * 1e9 // per_step)))
+
 # %% ../nbs/50_pipeline.ipynb #b6b06ce6
 SR_METHODS = {'mse_cnn': 'sr_pretrain', 'mse_gan': 'sr_mse', 'atmodist_gan': 'sr_atmodist'}   # method -> the stage that trains it
 
 def stage_sr_eval(ctx: Context) -> dict:
-    "Whole held-out fields: truth vs interpolation, the MSE CNN and both GANs, compared in physical units and float32."
+    "Whole held-out fields, a chunk of steps at a time: truth vs interpolation, the MSE CNN and both GANs, in physical units and float32."
     import torch.nn.functional as F
-    from atmodist_nb.eval.superres import upscale_field, bilinear, evaluate_superres
+    from atmodist_nb.eval.superres import upscale_field, bilinear, evaluate_superres_chunks
     from atmodist_nb.train.superres import load_generator
     from atmodist_nb.data.normalize import denormalize
     _, ev = ctx.split; ec, f = ctx.cfg.evaluation, ctx.cfg.superres.factor
-    truth = ctx.eval_fields(eval_times(ev, ec.n_times))
-    low_res = F.avg_pool2d(truth, f)
-    methods = {'bilinear': bilinear(low_res, f)}
-    for name, stage in SR_METHODS.items():
-        if ctx.finished(stage): methods[name] = upscale_field(load_generator(ctx.need(stage), ctx.device), low_res, device=ctx.device, batch=ec.batch)
-    res = evaluate_superres(truth, low_res, methods, ctx.run.sub('sr_eval'), lats=ctx.lats, lons=ctx.lons,
-                            denormalize=lambda x: denormalize(x, ctx.stats), lat_band=ctx.cfg.pretext.lat_band, n_boot=ec.bootstrap,
-                            generator=torch.Generator().manual_seed(ctx.cfg.seed))
-    return {'n_time': res['n_time'], 'methods': list(res['methods'])}
+    times = eval_times(ev, ec.n_times)
+    nets = {name: load_generator(ctx.need(stage), ctx.device) for name, stage in SR_METHODS.items() if ctx.finished(stage)}
+    def read(a, b, with_methods):
+        truth = ctx.eval_fields(times[a:b]); low_res = F.avg_pool2d(truth, f)
+        if not with_methods: return truth, low_res, {}
+        return truth, low_res, {'bilinear': bilinear(low_res, f),
+                                **{n: upscale_field(g, low_res, device=ctx.device, batch=ec.batch) for n, g in nets.items()}}
+    chunk = eval_chunk(ctx.cfg.data.memory_gb, len(ctx.lats), len(ctx.lons), len(nets) + 2, len(times))
+    res = evaluate_superres_chunks(read, len(times), ctx.run.sub('sr_eval'), chunk=chunk, lats=ctx.lats, lons=ctx.lons,
+                                   denormalize=lambda x: denormalize(x, ctx.stats), lat_band=ctx.cfg.pretext.lat_band, n_boot=ec.bootstrap,
+                                   generator=torch.Generator().manual_seed(ctx.cfg.seed))
+    return {'n_time': res['n_time'], 'chunk': chunk, 'methods': list(res['methods'])}
 
 # %% ../nbs/50_pipeline.ipynb #0b87c9b9
 def stage_transfer(ctx: Context) -> dict:

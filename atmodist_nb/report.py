@@ -57,7 +57,7 @@ def collect_metrics(run: str | Path,                 # the run folder
     if sr:
         m.update(_sr_metrics(sr))
         m['cities'] = sr.get('cities', {})
-        m['sr_eval'] = {k: sr[k] for k in ('n_time', 'lat_band', 'factor') if k in sr}
+        m['sr_eval'] = {k: sr[k] for k in ('n_time', 'chunk', 'lat_band', 'factor') if k in sr}
         m['sr_eval']['truth_truncation'] = sr.get('spectra', {}).get('truth_truncation')
     tr = _load('transfer/results.json', run)
     if tr: m['transfer'] = {k: tr[k] for k in ('summary', 'n_tracks_pool', 'n_tracks_test', 'n_tracks_dropped', 'eval_span_dates') if k in tr}
@@ -120,7 +120,7 @@ def superres_section(m: dict, img) -> list[str]:
     methods = [k for k in SR_ORDER if k in m]
     if not methods: return []
     tt = _get(m, 'sr_eval', 'truth_truncation', 'ke')
-    md = ['## Super-resolution (4×) on held-out fields\n', f"{_get(m, 'sr_eval', 'n_time')} consecutive held-out steps, float32. "
+    md = ['## Super-resolution (4×) on held-out fields\n', f"{_get(m, 'sr_eval', 'n_time')} consecutive held-out steps, float32, read {_get(m, 'sr_eval', 'chunk')} at a time. "
           f"Spectrum error: mean |log ratio| to the truth over the highest third of the degrees it resolves; excess: the method's "
           f"energy above the truth's truncation (l = {tt}) over the truth's total.\n",
           '| method | RMSE vo | RMSE d | KE spectrum error (high l) | KE excess | Wasserstein median vo | SSIM vo |', '|---|---|---|---|---|---|---|']

@@ -111,5 +111,6 @@ def test_streamed_run_end_to_end(cli, tmp_path):
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     m = json.loads((out / 'metrics.json').read_text())
     assert m['data']['streaming'] is True and 0 <= m['pretext']['top1'] <= 1 and 'atmodist_gan' in m
+    assert m['sr_eval']['n_time'] == 8 and m['sr_eval']['chunk'] == 4          # the evaluation read its steps in chunks within the budget
     r = cli('run', '--preset', 'smoke', '--data.stream', 'on', '--data.memory_gb', '0.00001', '--stages', 'data,norm,pretext', '--out', tmp_path / 'tiny')
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'raise --data.memory_gb to at least' in r.stderr, r.stderr

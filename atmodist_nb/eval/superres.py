@@ -13,10 +13,11 @@ from ..sphere import (EARTH_RADIUS_KM, great_circle_km, nearest_index, to_spectr
                                 energy_spectrum, effective_truncation)
 
 # %% auto #0
-__all__ = ['CITY_LISTS', 'upscale_field', 'bicubic', 'bilinear', 'spectra', 'spectrum_error_high', 'spectrum_excess',
-           'field_variance', 'semivariogram', 'load_cities', 'city_indices', 'window_values', 'wasserstein_1d',
-           'decorrelation_steps', 'block_bootstrap', 'bootstrap_block', 'interval', 'CityStats', 'city_wasserstein',
-           'compare_significant', 'band_mask', 'field_metrics', 'evaluate_superres']
+__all__ = ['CITY_LISTS', 'WINDOWS', 'upscale_field', 'bicubic', 'bilinear', 'spectra', 'spectrum_error_high', 'spectrum_excess',
+           'field_variance', 'VarioPairs', 'vario_pairs', 'semivariogram', 'load_cities', 'city_indices',
+           'window_values', 'wasserstein_1d', 'decorrelation_steps', 'block_bootstrap', 'bootstrap_block', 'interval',
+           'CityStats', 'city_wasserstein_values', 'city_wasserstein', 'compare_significant', 'band_mask',
+           'field_metrics', 'evaluate_superres_chunks', 'evaluate_superres']
 
 # %% ../../nbs/30_eval.superres.ipynb #804f0e09
 @torch.no_grad()
@@ -63,6 +64,17 @@ def bilinear(low_res: torch.Tensor, factor: int = 4) -> torch.Tensor:
     return _interp(low_res, factor, 'bilinear', 1)
 
 # %% ../../nbs/30_eval.superres.ipynb #b1427db8
+def _spectra_sum(field: torch.Tensor, lats, lmax: int | None) -> torch.Tensor:
+    "Sums over time of the vo and d power spectra and the kinetic-energy spectrum, (3, L) float64."
+    x, grid = to_spectral_grid(field.double(), lats)
+    return torch.stack([power_spectrum(x[:, 0], grid, lmax).sum(0), power_spectrum(x[:, 1], grid, lmax).sum(0),
+                        energy_spectrum(x[:, 0], x[:, 1], grid, lmax).sum(0)])
+
+def _spectra_dict(acc: torch.Tensor, n_time: int) -> dict[str, np.ndarray]:
+    "Time means from the sums of `_spectra_sum`."
+    a = (acc / n_time).cpu().numpy()
+    return {'vo': a[0], 'd': a[1], 'ke': a[2]}
+
 def spectra(field: torch.Tensor,     # (T, 2, H, W) physical (vo, d), s**-1
             lats,                    # (H,) degrees
             *, chunk: int = 16,      # time steps per transform
@@ -70,14 +82,7 @@ def spectra(field: torch.Tensor,     # (T, 2, H, W) physical (vo, d), s**-1
            ) -> dict[str, np.ndarray]: # 'vo', 'd' (power), 'ke' (m² s⁻²) per degree, time means
     "Time-mean power spectra of vo and d and the kinetic-energy spectrum, up to the resolved degree."
     require(field.ndim == 4 and field.shape[1] == 2, f"spectra need (time, 2, lat, lon) fields (vo, d), got {tuple(field.shape)}")
-    acc = None
-    for i in range(0, field.shape[0], chunk):
-        x, grid = to_spectral_grid(field[i:i + chunk].double(), lats)
-        s = torch.stack([power_spectrum(x[:, 0], grid, lmax).sum(0), power_spectrum(x[:, 1], grid, lmax).sum(0),
-                         energy_spectrum(x[:, 0], x[:, 1], grid, lmax).sum(0)])
-        acc = s if acc is None else acc + s
-    acc = (acc / field.shape[0]).cpu().numpy()
-    return {'vo': acc[0], 'd': acc[1], 'ke': acc[2]}
+    return _spectra_dict(sum(_spectra_sum(field[i:i + chunk], lats, lmax) for i in range(0, field.shape[0], chunk)), field.shape[0])
 
 # %% ../../nbs/30_eval.superres.ipynb #8fcce1e3
 def spectrum_error_high(spec: np.ndarray,       # (L,) a method's spectrum
@@ -103,14 +108,21 @@ def spectrum_excess(spec: np.ndarray,       # (L,) a method's spectrum
     return float(spec[top:].sum() / truth_spec.sum())
 
 # %% ../../nbs/30_eval.superres.ipynb #bba33c34
+def _moments(field: torch.Tensor, lats) -> torch.Tensor:
+    "Area-weighted sums (Σw, Σw·x, Σw·x²) per channel over time and space, (3, C) float64: they add up over time chunks."
+    w = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)[:, None]
+    x = field.double()
+    n = torch.full((x.shape[1],), float(w.sum()) * x.shape[-1] * x.shape[0], dtype=torch.float64)
+    return torch.stack([n, (x * w).sum((0, 2, 3)), (x * x * w).sum((0, 2, 3))])
+
+def _variance(m: torch.Tensor) -> np.ndarray: return (m[2] / m[0] - (m[1] / m[0]) ** 2).clamp(min=0).numpy()
+
 def field_variance(field: torch.Tensor, # (T, C, H, W)
                    lats,                # (H,) degrees
+                   *, chunk: int = 64,  # time steps at a time
                   ) -> np.ndarray:      # (C,) area-weighted variance over space and time
     "Area-weighted (cos φ) variance of each channel about its mean over space and time."
-    w = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)[:, None]
-    x = field.double(); n = float(w.sum()) * x.shape[-1] * x.shape[0]
-    mean = (x * w).sum((0, 2, 3)) / n
-    return (((x - mean[None, :, None, None]) ** 2 * w).sum((0, 2, 3)) / n).numpy()
+    return _variance(sum(_moments(field[i:i + chunk], lats) for i in range(0, field.shape[0], chunk)))
 
 def _draw_pairs(lats, lons, n_pairs: int, min_km: float, max_km: float, generator: torch.Generator):
     "Grid indices of point pairs: first point area-weighted, second at a log-uniform distance and uniform bearing, snapped."
@@ -128,6 +140,47 @@ def _draw_pairs(lats, lons, n_pairs: int, min_km: float, max_km: float, generato
     j2 = nearest_index(lon, l2, period=2 * math.pi)
     return i1, j1, i2, j2
 
+class VarioPairs(NamedTuple):
+    "Point pairs of a semivariogram, binned by great-circle distance."
+    p1: tuple[torch.Tensor, torch.Tensor] # rows, columns of the first points
+    p2: tuple[torch.Tensor, torch.Tensor] # rows, columns of the second points
+    bin: torch.Tensor                     # (P,) distance bin of each pair
+    count: torch.Tensor                   # (bins,) pairs per bin
+    dist: torch.Tensor                    # (bins,) mean distance per bin, km
+
+def vario_pairs(lats, lons,              # (H,), (W,) degrees
+                *, generator: torch.Generator, # draws the point pairs
+                n_pairs: int = 20_000,   # pairs drawn (the same for every time step)
+                min_km: float | None = None, # smallest lag; None: the grid's row spacing
+                max_km: float = 2000.,   # largest lag
+                bins: int = 12,          # log-spaced distance bins
+               ) -> VarioPairs:
+    "Draw and bin the point pairs of a semivariogram once, so every field (and every method) is scored on the same pairs."
+    min_km = float(great_circle_km(lats[0], 0., lats[1], 0.)) if min_km is None else float(min_km)
+    require(0 < min_km < max_km, f"the lags must satisfy 0 < min_km ({min_km:g}) < max_km ({max_km:g}); raise max_km")
+    i1, j1, i2, j2 = _draw_pairs(lats, lons, n_pairs, min_km, max_km, generator)
+    la, lo = np.asarray(lats, float), np.asarray(lons, float)
+    h = torch.as_tensor(great_circle_km(la[i1.numpy()], lo[j1.numpy()], la[i2.numpy()], lo[j2.numpy()]))
+    b = torch.bucketize(h, torch.as_tensor(np.geomspace(min_km, max_km, bins + 1)), right=True) - 1
+    ok = (h > 0) & (b >= 0) & (b < bins)
+    cnt = torch.bincount(b[ok], minlength=bins)
+    dist = torch.zeros(bins, dtype=torch.float64).index_add_(0, b[ok], h[ok]) / cnt.clamp(min=1)
+    return VarioPairs((i1[ok], j1[ok]), (i2[ok], j2[ok]), b[ok], cnt, dist)
+
+def _vario_sq(field: torch.Tensor, pairs: VarioPairs) -> torch.Tensor:
+    "Σ over time of ½ (z₁ − z₂)² per channel and pair, (C, P) float64: adds up over time chunks."
+    (r1, c1), (r2, c2) = pairs.p1, pairs.p2
+    return sum(((field[t:t + 64][..., r1, c1].double() - field[t:t + 64][..., r2, c2].double()) ** 2).sum(0)
+               for t in range(0, field.shape[0], 64)) * 0.5
+
+def _vario_gamma(sq: torch.Tensor, n_time: int, pairs: VarioPairs, variance) -> np.ndarray:
+    "γ/σ² per channel and bin from the summed squares of `_vario_sq` (NaN in empty bins)."
+    var = torch.as_tensor(np.asarray(variance, float))
+    gam = torch.zeros(sq.shape[0], len(pairs.count), dtype=torch.float64).index_add_(1, pairs.bin, sq / n_time)
+    gam = gam / pairs.count.clamp(min=1) / var[:, None]
+    gam[:, pairs.count == 0] = float('nan')
+    return gam.numpy()
+
 def semivariogram(field: torch.Tensor,     # (T, C, H, W)
                   lats, lons,              # (H,), (W,) degrees
                   *, generator: torch.Generator, # draws the point pairs
@@ -138,25 +191,10 @@ def semivariogram(field: torch.Tensor,     # (T, C, H, W)
                   variance=None,           # (C,) σ² to divide by; None: the field's own (`field_variance`)
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]: # mean distance per bin (km), γ/σ² (C, bins), pairs per bin
     "Semivariogram over great-circle distance on log-spaced lags, time-averaged and normalised by a variance."
-    H, W = len(lats), len(lons)
-    require(field.shape[-2:] == (H, W), f"field {tuple(field.shape[-2:])} does not match lats/lons ({H}, {W})")
-    min_km = float(great_circle_km(lats[0], 0., lats[1], 0.)) if min_km is None else float(min_km)
-    require(0 < min_km < max_km, f"the lags must satisfy 0 < min_km ({min_km:g}) < max_km ({max_km:g}); raise max_km")
-    i1, j1, i2, j2 = _draw_pairs(lats, lons, n_pairs, min_km, max_km, generator)
-    la, lo = np.asarray(lats, float), np.asarray(lons, float)
-    h = torch.as_tensor(great_circle_km(la[i1.numpy()], lo[j1.numpy()], la[i2.numpy()], lo[j2.numpy()]))
-    edges = torch.as_tensor(np.geomspace(min_km, max_km, bins + 1))
-    b = torch.bucketize(h, edges, right=True) - 1
-    ok = (h > 0) & (b >= 0) & (b < bins)
-    a1, a2, bo, h = (i1[ok], j1[ok]), (i2[ok], j2[ok]), b[ok], h[ok]
-    sq = sum(((field[t:t + 64][..., a1[0], a1[1]].double() - field[t:t + 64][..., a2[0], a2[1]].double()) ** 2).sum(0)
-             for t in range(0, field.shape[0], 64)) * 0.5 / field.shape[0]          # (C, pairs), time mean
-    cnt = torch.bincount(bo, minlength=bins)
-    var = torch.as_tensor(field_variance(field, lats) if variance is None else np.asarray(variance, float))
-    gam = torch.zeros(field.shape[1], bins, dtype=torch.float64).index_add_(1, bo, sq) / cnt.clamp(min=1) / var[:, None]
-    gam[:, cnt == 0] = float('nan')
-    dist = torch.zeros(bins, dtype=torch.float64).index_add_(0, bo, h) / cnt.clamp(min=1)
-    return dist.numpy(), gam.numpy(), cnt.numpy()
+    require(field.shape[-2:] == (len(lats), len(lons)), f"field {tuple(field.shape[-2:])} does not match lats/lons ({len(lats)}, {len(lons)})")
+    pairs = vario_pairs(lats, lons, generator=generator, n_pairs=n_pairs, min_km=min_km, max_km=max_km, bins=bins)
+    var = field_variance(field, lats) if variance is None else variance
+    return pairs.dist.numpy(), _vario_gamma(_vario_sq(field, pairs), field.shape[0], pairs, var), pairs.count.numpy()
 
 # %% ../../nbs/30_eval.superres.ipynb #eed4db77
 CITY_LISTS = {'populous': 'cities150.csv', 'spread': 'spread150.csv'}   # name -> file in atmodist_nb/assets
@@ -245,6 +283,30 @@ class CityStats(NamedTuple):
     block: int                   # bootstrap block length, steps
     decorrelation: int           # decorrelation time of the truth at the cities, steps
 
+def city_wasserstein_values(truth_v: dict[int, np.ndarray],            # window edge k -> (N, C, T, k·k) the truth's `window_values`
+                            method_v: dict[str, dict[int, np.ndarray]], # method -> the same for its prediction
+                            *, windows: tuple[int, ...] = (1, 2, 3),   # window edges scored (1 must be in `truth_v`)
+                            n_boot: int = 200,                         # bootstrap replicates
+                            block: int | None = None,                  # block length; None: `bootstrap_block` of the truth at the cities
+                            seed: int = 0,                             # seed of the block draws
+                           ) -> CityStats:
+    "`city_wasserstein` on values already gathered at the cities (as a chunked evaluation gathers them, time chunk by time chunk)."
+    require(1 in truth_v, "the truth's 1×1 values at the cities are needed for the decorrelation time; gather window 1 too")
+    T = truth_v[1].shape[2]
+    decor = decorrelation_steps(truth_v[1][..., 0].reshape(-1, T))
+    block = min(T, 2 * decor) if block is None else int(block)
+    names, w, boot = list(method_v), [], []
+    for k in windows:
+        tv, pv = truth_v[k], [method_v[n][k] for n in names]
+        require(all(v.shape == tv.shape for v in pv), f"the {k}×{k} values of the methods and the truth differ in shape")
+        def stat(i):                                                            # (M, N, C) on the times i; the truth sorted once
+            ts = np.sort(tv[:, :, i].reshape(*tv.shape[:2], -1), -1)
+            return np.stack([wasserstein_1d(ts, v[:, :, i].reshape(*v.shape[:2], -1), a_sorted=True) for v in pv])
+        w.append(stat(np.arange(T)))
+        boot.append(block_bootstrap(stat, T, block, n_boot, np.random.default_rng(seed)))   # the same blocks for every window
+    w, boot = np.stack(w, -1), np.stack(boot, -1)                               # (M, N, C, K), (n_boot, M, N, C, K)
+    return CityStats({n: w[m] for m, n in enumerate(names)}, {n: boot[:, m] for m, n in enumerate(names)}, tuple(windows), block, decor)
+
 def city_wasserstein(truth: torch.Tensor,                # (T, C, H, W)
                      methods: dict[str, torch.Tensor],   # name -> (T, C, H, W) prediction
                      lats, lons,                         # (H,), (W,) degrees
@@ -257,23 +319,11 @@ def city_wasserstein(truth: torch.Tensor,                # (T, C, H, W)
     "Wasserstein distance between each method's and the truth's values in k×k windows at each city, with block-bootstrap replicates."
     for n, p in methods.items():
         require(p.shape == truth.shape, f"method {n!r} predicts {tuple(p.shape)}, the truth is {tuple(truth.shape)}")
-    cities = load_cities() if cities is None else cities
-    iy, ix = city_indices(lats, lons, cities)
-    T = truth.shape[0]
-    one = window_values(truth, iy, ix, 1)[..., 0]                              # (N, C, T)
-    decor = decorrelation_steps(one.reshape(-1, T))
-    block = min(T, 2 * decor) if block is None else int(block)
-    names, w, boot = list(methods), [], []
-    for k in windows:
-        tv = window_values(truth, iy, ix, k)                                    # (N, C, T, k·k)
-        pv = [window_values(methods[n], iy, ix, k) for n in names]
-        def stat(i):                                                            # (M, N, C) on the times i; the truth sorted once
-            ts = np.sort(tv[:, :, i].reshape(*tv.shape[:2], -1), -1)
-            return np.stack([wasserstein_1d(ts, v[:, :, i].reshape(*v.shape[:2], -1), a_sorted=True) for v in pv])
-        w.append(stat(np.arange(T)))
-        boot.append(block_bootstrap(stat, T, block, n_boot, np.random.default_rng(seed)))   # the same blocks for every window
-    w, boot = np.stack(w, -1), np.stack(boot, -1)                               # (M, N, C, K), (n_boot, M, N, C, K)
-    return CityStats({n: w[m] for m, n in enumerate(names)}, {n: boot[:, m] for m, n in enumerate(names)}, tuple(windows), block, decor)
+    iy, ix = city_indices(lats, lons, load_cities() if cities is None else cities)
+    ks = sorted(set(windows) | {1})
+    return city_wasserstein_values({k: window_values(truth, iy, ix, k) for k in ks},
+                                   {n: {k: window_values(p, iy, ix, k) for k in windows} for n, p in methods.items()},
+                                   windows=windows, n_boot=n_boot, block=block, seed=seed)
 
 # %% ../../nbs/30_eval.superres.ipynb #57bc1323
 def compare_significant(stats: CityStats, a: str, b: str, # two method names in `stats`
@@ -301,17 +351,55 @@ def _row_blocks(rows: np.ndarray) -> list[slice]:
     d = np.diff(np.concatenate([[0], rows.astype(int), [0]]))
     return [slice(a, b) for a, b in zip(np.flatnonzero(d == 1), np.flatnonzero(d == -1))]
 
-def _ssim_rows(p: torch.Tensor, t: torch.Tensor, blocks: list[slice]) -> tuple[float, int]:
-    "Sum over time of the row-weighted SSIM over blocks of ≥ 3 rows, and the rows used; inputs (T, H, W) in [0, 1]."
+def _ssim_blocks(blocks: list[slice], width: int) -> list[slice]:
+    "The row blocks SSIM can score: at least 3 rows (and columns)."
+    return [s for s in blocks if min(s.stop - s.start, width) >= 3]
+
+def _ssim_rows(p: torch.Tensor, t: torch.Tensor, blocks: list[slice]) -> float:
+    "Sum over time of the row-weighted SSIM over the `_ssim_blocks`; inputs (T, H, W) in [0, 1]."
     from pytorch_msssim import ssim
-    tot, n = 0., 0
-    for s in blocks:
+    tot = 0.
+    for s in _ssim_blocks(blocks, t.shape[-1]):
         h = min(s.stop - s.start, t.shape[-1])
-        if h < 3: continue
         win = min(11, h if h % 2 else h - 1)
-        v = ssim(p[:, None, s].float(), t[:, None, s].float(), data_range=1., win_size=win, size_average=False)
-        tot, n = tot + float(v.sum()) * (s.stop - s.start), n + s.stop - s.start
-    return tot, n
+        tot += float(ssim(p[:, None, s].float(), t[:, None, s].float(), data_range=1., win_size=win, size_average=False).sum()) * (s.stop - s.start)
+    return tot
+
+class _Rows(NamedTuple):
+    "The rows a score covers: their indices, cos-latitude weights (mean 1) and contiguous blocks (for SSIM)."
+    sel: torch.Tensor; w: torch.Tensor; blocks: list[slice]
+
+def _rows(lats, rows) -> _Rows:
+    rows = np.ones(len(lats), bool) if rows is None else np.asarray(rows, bool)
+    require(rows.any(), "no rows to score; widen the latitude band or pass rows=None")
+    w = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)
+    return _Rows(torch.as_tensor(np.flatnonzero(rows)), (w / w[torch.as_tensor(rows)].mean())[rows][:, None], _row_blocks(rows))
+
+def _range(truth: torch.Tensor, r: _Rows, prev: torch.Tensor | None = None) -> torch.Tensor:
+    "(2, C) min and max of the truth over the rows, float64, merged with `prev` (a running range over time chunks)."
+    x = truth[:, :, r.sel].double().transpose(0, 1).reshape(truth.shape[1], -1)
+    m = torch.stack([x.amin(1), x.amax(1)])
+    return m if prev is None else torch.stack([torch.minimum(m[0], prev[0]), torch.maximum(m[1], prev[1])])
+
+def _metric_sums(pred: torch.Tensor, truth: torch.Tensor, r: _Rows, rng: torch.Tensor) -> torch.Tensor:
+    "(2, C) weighted squared error and row-weighted SSIM, summed over the time steps given: they add up over time chunks."
+    out = torch.zeros(2, truth.shape[1], dtype=torch.float64)
+    for c in range(truth.shape[1]):
+        lo, span = float(rng[0, c]), max(float(rng[1, c] - rng[0, c]), 1e-30)
+        p, t = pred[:, c].double(), truth[:, c].double()
+        out[0, c] = float(((p[:, r.sel] - t[:, r.sel]) ** 2 * r.w).sum())
+        out[1, c] = _ssim_rows((p - lo) / span, (t - lo) / span, r.blocks)
+    return out
+
+def _metric_final(sums: torch.Tensor, rng: torch.Tensor, n_time: int, r: _Rows, width: int, names) -> dict:
+    "RMSE, PSNR (truth's range over the RMSE) and SSIM per variable from the summed `_metric_sums`."
+    out, n_ss = {'rmse': {}, 'psnr': {}, 'ssim': {}}, sum(s.stop - s.start for s in _ssim_blocks(r.blocks, width))
+    for c, name in enumerate(names):
+        rmse, span = math.sqrt(float(sums[0, c]) / (n_time * len(r.sel) * width)), max(float(rng[1, c] - rng[0, c]), 1e-30)
+        out['rmse'][name] = rmse
+        out['ssim'][name] = float(sums[1, c]) / (n_time * n_ss) if n_ss else None
+        out['psnr'][name] = float(20 * math.log10(span / rmse)) if rmse > 0 else float('inf')
+    return out
 
 def field_metrics(pred: torch.Tensor, truth: torch.Tensor, # (T, C, H, W) each
                   lats,                                      # (H,) degrees, for cos-latitude weights
@@ -321,27 +409,11 @@ def field_metrics(pred: torch.Tensor, truth: torch.Tensor, # (T, C, H, W) each
                  ) -> dict[str, dict[str, float | None]]:    # {'rmse': {name: v}, 'psnr': ..., 'ssim': ...}
     "Latitude-weighted RMSE, PSNR and SSIM of whole fields per variable, in float64/float32 whatever the input dtype."
     require(pred.shape == truth.shape, f"prediction {tuple(pred.shape)} and truth {tuple(truth.shape)} differ in shape")
-    rows = np.ones(truth.shape[-2], bool) if rows is None else np.asarray(rows, bool)
-    require(rows.any(), "no rows to score; widen the latitude band or pass rows=None")
-    w = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)
-    w = (w / w[torch.as_tensor(rows)].mean())[rows][:, None]
-    sel, blocks = torch.as_tensor(np.flatnonzero(rows)), _row_blocks(rows)
-    out = {'rmse': {}, 'psnr': {}, 'ssim': {}}
-    T, ch = truth.shape[0], range(0, truth.shape[0], chunk)
-    for c, name in enumerate(names):
-        lo = min(float(truth[i:i + chunk, c][:, sel].double().min()) for i in ch)
-        hi = max(float(truth[i:i + chunk, c][:, sel].double().max()) for i in ch)
-        span, sse, ss, n_ss = max(hi - lo, 1e-30), 0., 0., 0
-        for i in ch:
-            p, t = pred[i:i + chunk, c].double(), truth[i:i + chunk, c].double()
-            sse += float(((p[:, sel] - t[:, sel]) ** 2 * w).sum())
-            s, n_ss = _ssim_rows((p - lo) / span, (t - lo) / span, blocks)
-            ss += s
-        rmse = math.sqrt(sse / (T * len(sel) * truth.shape[-1]))
-        out['rmse'][name] = rmse
-        out['ssim'][name] = ss / (T * n_ss) if n_ss else None
-        out['psnr'][name] = float(20 * math.log10(span / rmse)) if rmse > 0 else float('inf')
-    return out
+    r, ch = _rows(lats, rows), range(0, truth.shape[0], chunk)
+    rng = None
+    for i in ch: rng = _range(truth[i:i + chunk], r, rng)
+    sums = sum(_metric_sums(pred[i:i + chunk], truth[i:i + chunk], r, rng) for i in ch)
+    return _metric_final(sums, rng, truth.shape[0], r, truth.shape[-1], names)
 
 # %% ../../nbs/30_eval.superres.ipynb #2bee6d18
 def _save(fig, out_dir: Path, name: str) -> str:
@@ -372,25 +444,24 @@ def _plot_vario(out_dir, vario, names):
     axes[0, 0].legend(fontsize=7); fig.tight_layout()
     return _save(fig, out_dir, 'semivariogram.png')
 
-def _plot_hist(out_dir, truth, methods, lats, lons, cities, names, plot_cities):
-    "Value histograms in 3×3 windows at three cities."
+def _plot_hist(out_dir, truth_v, method_v, cities, names, plot_cities):
+    "Value histograms in k×k windows at three cities, from the values gathered there ((N, C, T, k·k) each)."
     import matplotlib.pyplot as plt
     sel = [i for i, n in enumerate(cities['name']) if n in plot_cities][:3] or [0, 1, 2][:len(cities)]
-    iy, ix = city_indices(lats, lons, cities)
+    k = int(round(math.sqrt(truth_v.shape[-1])))
     fig, axes = plt.subplots(len(names), len(sel), figsize=(3.4 * len(sel), 2.8 * len(names)), squeeze=False)
-    vals = lambda f, i, c: window_values(f, iy[i:i + 1], ix[i:i + 1], 3)[0, c].ravel()
     for j, i in enumerate(sel):
         for c in range(len(names)):
-            ax, vt = axes[c, j], vals(truth, i, c)
+            ax, vt = axes[c, j], truth_v[i, c].ravel()
             bins = np.linspace(*np.percentile(vt, [0.5, 99.5]), 30) if vt.std() > 0 else 30
             ax.hist(vt, bins=bins, histtype='step', color='k', density=True, label='truth')
-            for n, p in methods.items(): ax.hist(vals(p, i, c), bins=bins, histtype='step', density=True, label=n)
-            ax.set_title(f"{cities['name'].iloc[i]}: {names[c]} (3×3)", fontsize=9)
+            for n, v in method_v.items(): ax.hist(v[i, c].ravel(), bins=bins, histtype='step', density=True, label=n)
+            ax.set_title(f"{cities['name'].iloc[i]}: {names[c]} ({k}×{k})", fontsize=9)
     axes[0, 0].legend(fontsize=7); fig.tight_layout()
     return _save(fig, out_dir, 'histograms.png')
 
 def _plot_crops(out_dir, truth, low_res, methods, names, factor):
-    "Side-by-side crops of the first time step."
+    "Side-by-side crops of the first time step (each field (≥1, C, H, W))."
     import matplotlib.pyplot as plt
     H, W = truth.shape[-2:]
     ys, xs = slice(H // 4, H // 4 + max(H // 3, 4)), slice(0, max(W // 4, 4))
@@ -423,86 +494,147 @@ def _check_inputs(truth, low_res, methods) -> int:
     for n, p in methods.items(): require(p.shape == truth.shape, f"method {n!r} predicts {tuple(p.shape)}, the truth is {tuple(truth.shape)}")
     return factor
 
-def _pixel_section(pred, truth, lats, names, lat_band) -> dict:
-    "Field metrics over the globe (top-level keys) and per region {'all', 'in_band', 'out_band'}."
-    m = field_metrics(pred, truth, lats, names)
-    if lat_band is None: return {**m, 'regions': {'all': m}}
-    inb = band_mask(lats, lat_band)
-    reg = {'all': m, 'in_band': field_metrics(pred, truth, lats, names, rows=inb) if inb.any() else None,
-           'out_band': field_metrics(pred, truth, lats, names, rows=~inb) if (~inb).any() else None}
-    return {**m, 'regions': reg}
+WINDOWS = (1, 2, 3)   # window edges of the city statistics
 
-def _city_section(truth, P, lats, lons, lists, names, n_boot, compare, seed, level=0.9):
+class _Tally:
+    "Running sums over time chunks for one field (the truth or a method): spectra, semivariogram squares, values at the cities."
+    def __init__(self): self.spec, self.sq, self.at = 0, 0, {}
+    def add(self, x: torch.Tensor, lats, lmax, pairs: VarioPairs, idx: dict) -> None:
+        self.spec = self.spec + _spectra_sum(x, lats, lmax)
+        self.sq = self.sq + _vario_sq(x, pairs)
+        for key, (iy, ix) in idx.items():
+            for k in WINDOWS: self.at.setdefault(key, {}).setdefault(k, []).append(window_values(x, iy, ix, k).astype(np.float32))
+    def values(self, key: str) -> dict[int, np.ndarray]:
+        "Window edge k -> (N, C, T, k·k) values at the cities of list `key`, all chunks joined."
+        return {k: np.concatenate(v, 2).astype(np.float64) for k, v in self.at[key].items()}
+
+def _regions(lats, lat_band) -> dict:
+    "The row sets scored: all rows, and inside / outside the training band when there is one."
+    reg = {'all': _rows(lats, None)}
+    if lat_band is not None:
+        inb = band_mask(lats, lat_band)
+        reg.update({k: _rows(lats, m) for k, m in (('in_band', inb), ('out_band', ~inb)) if m.any()})
+    return reg
+
+def _pixel_section(sums: dict, ranges: dict, regions: dict, n_time: int, width: int, names, lat_band) -> dict:
+    "Field metrics over the globe (top-level keys) and per region {'all', 'in_band', 'out_band'}."
+    m = {k: _metric_final(sums[k], ranges[k], n_time, r, width, names) for k, r in regions.items()}
+    reg = {'all': m['all']} if lat_band is None else {k: m.get(k) for k in ('all', 'in_band', 'out_band')}
+    return {**m['all'], 'regions': reg}
+
+def _city_section(truth: _Tally, tallies: dict, lists: dict, names, n_boot, compare, seed, level=0.9):
     "Per city list: bootstrap Wasserstein statistics per method and significant comparisons."
-    per_method, summary = {n: {} for n in P}, {}
+    per_method, summary = {n: {} for n in tallies}, {}
     for key, table in lists.items():
-        cs = city_wasserstein(truth, P, lats, lons, cities=table, n_boot=n_boot, seed=seed)
-        for n in P:
+        cs = city_wasserstein_values(truth.values(key), {n: t.values(key) for n, t in tallies.items()}, windows=WINDOWS, n_boot=n_boot, seed=seed)
+        for n in tallies:
             med, (lo, hi) = np.median(cs.w[n], 0), interval(np.median(cs.boot[n], 1), level)   # median over cities (C, K)
             per_method[n][key] = {f'{names[c]}_{k}x{k}': {'median': float(med[c, j]), 'lo': float(lo[c, j]), 'hi': float(hi[c, j])}
                                   for c in range(len(names)) for j, k in enumerate(cs.windows)}
         summary[key] = {'n_cities': len(table), 'block': cs.block, 'decorrelation_steps': cs.decorrelation, 'n_boot': n_boot, 'level': level,
-                        'comparisons': {f'{a}_vs_{b}': compare_significant(cs, a, b, names, level) for a, b in compare if a in P and b in P}}
-        if key == next(iter(lists)): wmed = {n: {names[c]: float(np.median(cs.w[n][:, c])) for c in range(len(names))} for n in P}
+                        'comparisons': {f'{a}_vs_{b}': compare_significant(cs, a, b, names, level) for a, b in compare if a in tallies and b in tallies}}
+        if key == next(iter(lists)): wmed = {n: {names[c]: float(np.median(cs.w[n][:, c])) for c in range(len(names))} for n in tallies}
     return per_method, summary, wmed
 
 # %% ../../nbs/30_eval.superres.ipynb #c7f1457c
-def evaluate_superres(truth: torch.Tensor,          # (T, C, H, W) high-resolution truth (normalised units)
-                      low_res: torch.Tensor,        # (T, C, h, w) its low-resolution version (the methods' input)
-                      methods: dict[str, torch.Tensor], # name -> (T, C, H, W) prediction (any names); 'bicubic' is added if absent
-                      out_dir: str | Path,          # where metrics.json, spectra.json and the plots go
-                      *, lats, lons,                # (H,), (W,) degrees of the high-resolution grid
-                      denormalize: Callable[[torch.Tensor], torch.Tensor] | None = None, # normalised (T,C,H,W) → physical (s**-1)
-                      names: tuple[str, ...] = ('vo', 'd'),
-                      city_lists=('populous', 'spread'), # names in CITY_LISTS, or {name: table}
-                      lat_band: float | None = 60., # training band of the patch centres: pixel scores also inside / outside it
-                      lmax: int | None = None,      # spectral degrees (the data's own truncation); None: all the grid resolves
-                      generator: torch.Generator | None = None, # draws the semivariogram pairs (seed 0 if None)
-                      n_pairs: int = 20_000, max_km: float = 2000., # semivariogram settings
-                      n_boot: int = 200,            # bootstrap replicates of the city statistics
-                      compare: tuple = (('atmodist_gan', 'mse_gan'), ('atmodist_gan', 'mse_cnn')), # method pairs counted city by city
-                      plot_cities: tuple[str, ...] = ('London', 'Tokyo', 'Lagos'),
-                      plot: bool = True,
-                     ) -> dict:
-    "Compare super-resolution methods on whole fields in float32 (pixel scores, spectra, semivariograms, cities); write metrics.json and plots."
-    factor = _check_inputs(truth, low_res, methods)
-    methods = {n: p.float().cpu() for n, p in methods.items()}
-    truth, low_res = truth.float().cpu(), low_res.float().cpu()
-    if 'bicubic' not in methods: methods = {'bicubic': bicubic(low_res, factor), **methods}
+def _truth_pass(read, chunks, den, lats, lmax, pairs, idx, regions):
+    "Pass 1, the truth alone: its tallies, area-weighted moments, value range per region, the factor and the first step."
+    tally, mom, ranges, first = _Tally(), 0, dict.fromkeys(regions), None
+    for a, b in chunks:
+        t, lr, _ = read(a, b, False)
+        factor = _check_inputs(t, lr, {})
+        require(t.shape[0] == b - a, f"the reader returned {t.shape[0]} steps for steps {a}..{b - 1}; it must return exactly those")
+        x = den(t.float().cpu()).float()
+        if first is None: first = (x[:1], den(lr[:1].float().cpu()).float())
+        tally.add(x, lats, lmax, pairs, idx); mom = mom + _moments(x, lats)
+        for k, r in regions.items(): ranges[k] = _range(x, r, ranges[k])
+    return tally, mom, ranges, factor, first
+
+def _method_pass(read, chunks, den, factor, lats, lmax, pairs, idx, regions, ranges):
+    "Pass 2, every method against the truth: their tallies, pixel-score sums per region and first steps."
+    tallies, sums, firsts = {}, {}, {}
+    for a, b in chunks:
+        t, lr, methods = read(a, b, True)
+        _check_inputs(t, lr, methods)
+        methods = {n: p.float().cpu() for n, p in methods.items()}
+        if 'bicubic' not in methods: methods = {'bicubic': bicubic(lr.float().cpu(), factor), **methods}
+        x = den(t.float().cpu()).float()
+        for n, p in methods.items():
+            p = den(p).float()
+            tallies.setdefault(n, _Tally()).add(p, lats, lmax, pairs, idx)
+            s = sums.setdefault(n, dict.fromkeys(regions, 0))
+            for k, r in regions.items(): s[k] = s[k] + _metric_sums(p, x, r, ranges[k])
+            firsts.setdefault(n, p[:1])
+    return tallies, sums, firsts
+
+def evaluate_superres_chunks(read: Callable[[int, int, bool], tuple], # (a, b, with_methods) -> (truth, low_res, {name: prediction}) of steps a..b-1
+                             n_time: int,                  # time steps to evaluate
+                             out_dir: str | Path,          # where metrics.json, spectra.json and the plots go
+                             *, chunk: int = 64,           # time steps read at a time (memory: about chunk × fields × one step)
+                             lats, lons,                   # (H,), (W,) degrees of the high-resolution grid
+                             denormalize: Callable[[torch.Tensor], torch.Tensor] | None = None, # normalised (T,C,H,W) → physical (s**-1)
+                             names: tuple[str, ...] = ('vo', 'd'),
+                             city_lists=('populous', 'spread'), # names in CITY_LISTS, or {name: table}
+                             lat_band: float | None = 60., # training band of the patch centres: pixel scores also inside / outside it
+                             lmax: int | None = None,      # spectral degrees (the data's own truncation); None: all the grid resolves
+                             generator: torch.Generator | None = None, # draws the semivariogram pairs (seed 0 if None)
+                             n_pairs: int = 20_000, max_km: float = 2000., # semivariogram settings
+                             n_boot: int = 200,            # bootstrap replicates of the city statistics
+                             compare: tuple = (('atmodist_gan', 'mse_gan'), ('atmodist_gan', 'mse_cnn')), # method pairs counted city by city
+                             plot_cities: tuple[str, ...] = ('London', 'Tokyo', 'Lagos'),
+                             plot: bool = True,
+                            ) -> dict:
+    "Compare super-resolution methods over `n_time` steps read `chunk` at a time (one pass over the truth, one over the methods), in float32."
+    require(n_time >= 1 and chunk >= 1, f"evaluation needs at least one time step and a chunk of at least one (got {n_time}, {chunk})")
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     den = denormalize or (lambda x: x)
-    T_, L_ = den(truth).float(), den(low_res).float()
-    P = {n: den(p).float() for n, p in methods.items()}
     lists = {k: load_cities(k) for k in city_lists} if not isinstance(city_lists, dict) else dict(city_lists)
+    idx = {k: city_indices(lats, lons, t) for k, t in lists.items()}
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
-    state, var = gen.get_state(), field_variance(T_, lats)
-    def vg(x): gen.set_state(state); return semivariogram(x, lats, lons, generator=gen, n_pairs=n_pairs, max_km=max_km, variance=var)
-    spec, vario = {'truth': spectra(T_, lats, lmax=lmax)}, {'truth': vg(T_)}
+    seed, pairs = int(gen.initial_seed()), vario_pairs(lats, lons, generator=gen, n_pairs=n_pairs, max_km=max_km)   # one set of pairs for all
+    regions, chunks = _regions(lats, lat_band), [(a, min(a + chunk, n_time)) for a in range(0, n_time, chunk)]
+    truth, mom, ranges, factor, (t0, l0) = _truth_pass(read, chunks, den, lats, lmax, pairs, idx, regions)
+    tallies, sums, firsts = _method_pass(read, chunks, den, factor, lats, lmax, pairs, idx, regions, ranges)
+    var, vg = _variance(mom), lambda t: (pairs.dist.numpy(), _vario_gamma(t.sq, n_time, pairs, var), pairs.count.numpy())
+    spec = {n: _spectra_dict(t.spec, n_time) for n, t in {'truth': truth, **tallies}.items()}
+    vario = {n: vg(t) for n, t in {'truth': truth, **tallies}.items()}
     trunc = {k: effective_truncation(v) for k, v in spec['truth'].items()}
     res = {}
-    for n, p in P.items():
-        spec[n], vario[n] = spectra(p, lats, lmax=lmax), vg(p)
-        m = _pixel_section(p, T_, lats, names, lat_band)
+    for n in tallies:
+        m = _pixel_section(sums[n], ranges, regions, n_time, len(lons), names, lat_band)
         m['spectrum_error_high'] = {k: spectrum_error_high(spec[n][k], spec['truth'][k]) for k in ('ke', 'vo', 'd')}
         m['spectrum_excess'] = {k: spectrum_excess(spec[n][k], spec['truth'][k]) for k in ('ke', 'vo', 'd')}
         ok = np.isfinite(vario['truth'][1]) & (vario['truth'][1] > 0) & np.isfinite(vario[n][1]) & (vario[n][1] > 0)
         m['semivariogram_error'] = {names[c]: float(np.mean(np.abs(np.log(vario[n][1][c][ok[c]] / vario['truth'][1][c][ok[c]]))))
                                     if ok[c].any() else None for c in range(len(names))}
         res[n] = m
-    per_method, cities, wmed = _city_section(T_, P, lats, lons, lists, names, n_boot, compare, int(gen.initial_seed()))
-    for n in P: res[n]['wasserstein'], res[n]['wasserstein_median'] = per_method[n], wmed[n]
+    per_method, cities, wmed = _city_section(truth, tallies, lists, names, n_boot, compare, seed)
+    for n in tallies: res[n]['wasserstein'], res[n]['wasserstein_median'] = per_method[n], wmed[n]
     result = _finite({'methods': res, 'cities': cities, 'spectra': {'degrees': len(spec['truth']['ke']), 'truth_truncation': trunc},
-                      'lat_band': lat_band, 'n_time': int(truth.shape[0]), 'factor': factor, 'units': 'physical' if denormalize else 'normalised'})
+                      'lat_band': lat_band, 'n_time': int(n_time), 'chunk': int(chunk), 'factor': factor,
+                      'units': 'physical' if denormalize else 'normalised'})
     write_json(out_dir / 'spectra.json', {n: {k: v.tolist() for k, v in s.items()} for n, s in spec.items()})
-    first = next(iter(lists.values()))                                          # the histograms use the first city list
-    result['plots'] = _plots(out_dir, T_, L_, P, spec, trunc, vario, lats, lons, first, names, plot_cities, factor) if plot else []
+    key = next(iter(lists))                                                     # the histograms use the first city list, 3×3 windows
+    hist = (truth.values(key)[3], {n: t.values(key)[3] for n, t in tallies.items()}, lists[key])
+    result['plots'] = _plots(out_dir, t0, l0, firsts, spec, trunc, vario, hist, names, plot_cities, factor) if plot else []
     write_json(out_dir / 'metrics.json', result)
     return result
 
-def _plots(out_dir, truth, low_res, P, spec, trunc, vario, lats, lons, cities, names, plot_cities, factor) -> list[str]:
+def evaluate_superres(truth: torch.Tensor,          # (T, C, H, W) high-resolution truth (normalised units)
+                      low_res: torch.Tensor,        # (T, C, h, w) its low-resolution version (the methods' input)
+                      methods: dict[str, torch.Tensor], # name -> (T, C, H, W) prediction (any names); 'bicubic' is added if absent
+                      out_dir: str | Path,          # where metrics.json, spectra.json and the plots go
+                      **kwargs,                     # lats, lons and the settings of `evaluate_superres_chunks`
+                     ) -> dict:
+    "Compare super-resolution methods on whole fields held in memory (pixel scores, spectra, semivariograms, cities) in float32."
+    _check_inputs(truth, low_res, methods)
+    def read(a, b, with_methods): return truth[a:b], low_res[a:b], ({n: p[a:b] for n, p in methods.items()} if with_methods else {})
+    return evaluate_superres_chunks(read, truth.shape[0], out_dir, **kwargs)
+
+def _plots(out_dir, truth, low_res, firsts, spec, trunc, vario, hist, names, plot_cities, factor) -> list[str]:
     "All figures (none where matplotlib is missing)."
     try:
         import matplotlib; matplotlib.use('Agg')
     except ImportError: return []
     return [_plot_spectra(out_dir, spec, trunc, names), _plot_vario(out_dir, vario, names),
-            _plot_hist(out_dir, truth, P, lats, lons, cities, names, plot_cities), _plot_crops(out_dir, truth, low_res, P, names, factor)]
+            _plot_hist(out_dir, hist[0], hist[1], hist[2], names, plot_cities), _plot_crops(out_dir, truth, low_res, firsts, names, factor)]
