@@ -13,7 +13,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['AtmoError', 'require', 'get_device', 'autocast', 'seed_everything', 'config_from_dict', 'config_to_dict',
-           'config_hash', 'config_override', 'atomic_write', 'write_json', 'read_json', 'fault_point',
+           'config_hash', 'config_override', 'atomic_write', 'write_json', 'read_json', 'save_figure', 'fault_point',
            'save_checkpoint', 'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'run_lock',
            'RunDir', 'read_jsonl', 'list_checkpoints', 'prune_checkpoints', 'trim_metrics', 'progress', 'package_path',
            'project_root', 'data_root']
@@ -173,6 +173,15 @@ def read_json(path: str | Path, what: str = 'file'):
     try: return json.loads(path.read_text(encoding='utf-8'))
     except json.JSONDecodeError as e:
         raise AtmoError(f"{what} {path} is not valid JSON (line {e.lineno}); delete it or rerun the step that writes it") from None
+
+def save_figure(fig,                 # a matplotlib figure (pyplot's or a bare `matplotlib.figure.Figure`)
+                path: str | Path,    # the PNG to write
+                dpi: int = 90,
+               ) -> Path:
+    "Write a figure as PNG atomically (temp file, then rename) and release it from pyplot if pyplot holds it."
+    with atomic_write(path, 'wb') as f: fig.savefig(f, format='png', dpi=dpi)
+    if 'matplotlib.pyplot' in sys.modules: sys.modules['matplotlib.pyplot'].close(fig)
+    return Path(path)
 
 # %% ../nbs/00_core.ipynb #10ddfa00
 _fault_counts: dict[str, int] = {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy, math
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn
-from .core import AtmoError, require, get_device, write_json, read_json
+from .core import AtmoError, require, get_device, write_json, read_json, save_figure
 from .models.atmodist import AtmoDist, Encoder
 
 # %% auto #0
@@ -196,5 +196,5 @@ def plot_distance_vs_lag(res: dict, path: str | Path) -> Path:
         m, s = np.array(res[n]['mean']), np.array(res[n]['std'])
         ax.plot(h, m, 'o-'); ax.fill_between(h, m - s, m + s, alpha=0.25)
         ax.set(xlabel='Δt (h)', title=f"{n}: ρ={res[n]['spearman']:.2f}, sep={res[n]['separability']:.2f}")
-    fig.tight_layout(); fig.savefig(path, dpi=100)
-    return Path(path)
+    fig.tight_layout()
+    return save_figure(fig, path, dpi=100)

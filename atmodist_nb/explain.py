@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
-from .core import AtmoError, require, atomic_write, write_json
+from .core import AtmoError, require, save_figure, write_json
 from .models.atmodist import AtmoDist
 
 # %% auto #0
@@ -213,7 +213,7 @@ def explain_report(model: AtmoDist,      # the trained network (on the sampler's
             title = f"pair {i + 1}, {'first' if j == 0 else 'second'} patch"
             plot_explanation(vo, m[i].cpu().numpy(), axes[i, j], centres=vortex_centres(vo), title=title)
     fig.suptitle(f"{res['method']}: map (magma) over vorticity; x peak, o vortices", fontsize=9); fig.tight_layout()
-    with atomic_write(out / 'explain.png', 'wb') as f: fig.savefig(f, format='png', dpi=80)
+    save_figure(fig, out / 'explain.png', dpi=80)
     res = {**res, 'n_pairs_shown': int(n_pairs), 'figure': 'explain.png'}
     write_json(out / 'explain.json', res)
     return res

@@ -43,6 +43,7 @@ class DataConfig:
     grid_rule: str = 'drop-south'   # rows not divisible by the SR factor: 'drop-south' (721 -> 720 rows) or 'refuse'
     stream: str = 'auto'            # 'auto': fields in memory when they fit memory_gb, else streamed; 'on'; 'off'
     memory_gb: float = 16.0         # budget for the normalised fields held in memory (host, and device when on a GPU), GB
+    coverage: float = 1.0           # streaming: pairs drawn per sweep, as times each step's band is tiled; 2 halves the reads per pair
     device: str = 'cpu'             # where the shallow-water model runs ('cuda' for the gpu preset)
     check_finite: bool = True       # scan the data for NaN/inf when opening it
 
@@ -54,6 +55,7 @@ class DataConfig:
         require(self.grid_rule in ('drop-south', 'refuse'), f"data.grid_rule {self.grid_rule!r} is not known; use 'drop-south' or 'refuse'")
         require(self.stream in ('auto', 'on', 'off'), f"data.stream {self.stream!r} is not known; use auto, on or off")
         require(self.memory_gb > 0, f"data.memory_gb must be positive, got {self.memory_gb}")
+        require(self.coverage > 0, f"data.coverage must be positive, got {self.coverage}")
 
 # %% ../nbs/50_pipeline.ipynb #e218b2f1
 @dataclass(frozen=True)
@@ -403,7 +405,7 @@ def pair_source(ctx: Context,            # the run's context
     rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))
     return StreamPairs(ctx.ds, ctx.stats, patch=sc.patch if sr else pc.model.patch, n_classes=0 if sr else pc.model.n_classes,
                        sr_factor=sc.factor if sr else None, lat_band=pc.lat_band, t_range=span, memory_gb=ctx.cfg.data.memory_gb,
-                       seed=ctx.cfg.seed * 1000 + offset, pairs_per_epoch=pairs_per_epoch, rank=rank, world=world, device=ctx.device,
+                       seed=ctx.cfg.seed * 1000 + offset, pairs_per_epoch=pairs_per_epoch, coverage=ctx.cfg.data.coverage, rank=rank, world=world, device=ctx.device,
                        dtype=torch.bfloat16 if ctx.device.type == 'cuda' else torch.float32)
 
 # %% ../nbs/50_pipeline.ipynb #e19d44c7

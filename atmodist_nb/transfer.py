@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 import numpy as np, pandas as pd, torch, torch.nn as nn
-from .core import (AtmoError, require, RunDir, atomic_write, write_json, config_to_dict, seed_everything,
+from .core import (AtmoError, require, RunDir, atomic_write, save_figure, write_json, config_to_dict, seed_everything,
                               get_device, autocast, progress as _progress)
 from .sphere import EARTH_RADIUS_KM, great_circle_km, nearest_index
 from .data.hurdat2 import HURDAT2_COLUMNS
@@ -540,9 +540,7 @@ def plot_learning_curve(summary: dict, path: str | Path, intensity_unit: str = '
         ax.set_xscale('log'); ax.set_xticks(ticks, [str(n) for n in ticks]); ax.minorticks_off()
         ax.set_xlabel('labelled tracks N'); ax.grid(alpha=0.3)
     axs[0].legend(fontsize=8)
-    path = Path(path)
-    with atomic_write(path, 'wb') as f: fig.savefig(f, format='png', dpi=110)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 # %% ../nbs/35_transfer.ipynb #e86dd76e
 def _check_grid(cfg: TransferConfig, fields, lats, lons, times) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray]:

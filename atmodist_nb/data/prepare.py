@@ -50,28 +50,29 @@ def _n_train(ds: xr.Dataset, train) -> int:
     if train is None: return ds.sizes['time']
     return int(ds.time.sel(time=slice(*train)).size)
 
+def _source_bytes(ds: xr.Dataset) -> int:
+    "Bytes per value as the source stores them (packed netCDF int16: 2, float32: 4); variables derived on the fly count as float32."
+    return max((np.dtype(ds[v].encoding.get('dtype', ds[v].dtype)).itemsize for v in ds.data_vars), default=4)
+
 def estimate_plan(ds: xr.Dataset,              # the lazy canonical source (after `trim_rows`); only metadata is read
                   *, train: tuple[str, str] | None = None, # training span (dates, inclusive) for the statistics and the memory figures
                   rate_mb_s: float | None = None, # read rate, MB/s for all workers; None = the recorded local rate × workers
                   workers: int = 1,             # parallel readers
-                  source_bytes_per_value: int = 4, # bytes per value in the source (ERA5 float32)
-                  compression: float = 1.0,     # store size / raw size of the codec (from the layout bench)
-                  memory_gb: float | None = None, # streaming budget; None = the smallest window at patch 160, K 23
                   rows_dropped: int = 0,        # rows `trim_rows` removed (stated in the text)
                  ) -> dict:                     # numbers and a 'text' to print
     "The cost of preparing `ds` and of training on it: steps, bytes to read/write, disk, time, memory in memory vs streaming."
-    from atmodist_nb.data.stream import field_bytes, window_steps
+    from atmodist_nb.data.stream import field_bytes, window_bytes
     T, H, W = ds.sizes['time'], ds.sizes['lat'], ds.sizes['lon']; C = len(ds.data_vars)
-    derived = 'derived_from' in ds.attrs
+    derived, source_bytes_per_value = 'derived_from' in ds.attrs, _source_bytes(ds)
     read = field_bytes(T, H + rows_dropped, W, C, source_bytes_per_value)
-    write = int(field_bytes(T, H, W, C, 4) * compression)
+    write = field_bytes(T, H, W, C, 4)          # float32 before compression: an upper bound (LZ4 kept 83 % of the layout bench's fields)
     if rate_mb_s: rate, rate_src = rate_mb_s, 'given'
     else:
         rate = RECORDED_READ_MB_S * workers
         rate_src = f'recorded prepare rate {RECORDED_READ_MB_S:g} MB/s per worker × {workers}, bench_stream.py on a 2-core VM; a network source may be slower'
     n_tr = _n_train(ds, train)
-    win = window_steps(memory_gb, H, W, C, 2, max_lag=23, patch=160) if memory_gb else 24
-    stream_gb = memory_gb if memory_gb else 24 * 3 * field_bytes(1, H, W + 159, C, 2) / 1e9
+    win = 24                                    # the smallest window for 23 lag classes, at the paper's patch 160, in bf16
+    stream_gb = window_bytes(win, H, W, C, 2, patch=160) / 1e9
     plan = dict(n_time=T, grid=(H, W), channels=C, rows_dropped=rows_dropped, step_hours=ds.attrs.get('step_hours'),
                 time=(str(ds.time.values[0])[:16], str(ds.time.values[-1])[:16]), bytes_read=read, bytes_write=write,
                 disk_needed=int(write * 1.05), rate_mb_s=rate, rate_source=rate_src, seconds=read / (rate * 1e6),

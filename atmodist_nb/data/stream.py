@@ -9,11 +9,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, torch, xarray as xr
 from ..core import AtmoError, require, fault_point
-from .normalize import NormStats, normalize
+from .normalize import NormStats, load_steps
 from .pairs import PairSampler, SRSampler, draw_index
 
 # %% auto #0
-__all__ = ['WINDOW_COPIES', 'field_bytes', 'window_steps', 'choose_stream', 'window_plan', 'block_order', 'normalize_',
+__all__ = ['WINDOW_COPIES', 'field_bytes', 'window_bytes', 'window_steps', 'choose_stream', 'window_plan', 'block_order',
            'open_store_ds', 'read_steps', 'StreamPairs', 'sample', 'state_dict', 'load_state_dict', 'close']
 
 # %% ../../nbs/07_data.stream.ipynb #53c5ed8b
@@ -28,6 +28,15 @@ def field_bytes(n_time: int,           # time steps
 # %% ../../nbs/07_data.stream.ipynb #fdb9be57
 WINDOW_COPIES = 3   # current table + next read buffer + next table while it is built
 
+def window_bytes(n_steps: int,          # time steps in a window
+                 n_lat: int, n_lon: int, # grid
+                 channels: int = 2,      # variables
+                 bytes_per_value: int = 2, # bytes per value of the windows (2: bf16, 4: float32)
+                 *, patch: int = 0,      # patch edge: PatchTable pads every row by patch - 1 columns
+                ) -> int:
+    "Bytes that streaming windows of `n_steps` take: the current table, the next read buffer and the next table."
+    return n_steps * field_bytes(1, n_lat, n_lon + max(patch - 1, 0), channels, bytes_per_value) * WINDOW_COPIES
+
 def window_steps(memory_gb: float,       # memory budget for the windows, GB (1e9 bytes)
                  n_lat: int, n_lon: int, # grid
                  channels: int = 2,      # variables
@@ -36,7 +45,7 @@ def window_steps(memory_gb: float,       # memory budget for the windows, GB (1e
                  patch: int = 0,         # patch edge: PatchTable pads every row by patch - 1 columns
                 ) -> int:                # time steps per window
     "The number of time steps one window may hold within the budget `memory_gb` (the minimum is `max_lag + 1`)."
-    per_step = field_bytes(1, n_lat, n_lon + max(patch - 1, 0), channels, bytes_per_value) * WINDOW_COPIES
+    per_step = window_bytes(1, n_lat, n_lon, channels, bytes_per_value, patch=patch)
     n = int(memory_gb * 1e9 // per_step)
     need = max_lag + 1
     if n < need:
@@ -88,18 +97,6 @@ def block_order(n_blocks: int,   # blocks in the span
     order = np.random.default_rng([int(seed), int(epoch), 0x5eed]).permutation(n_blocks)
     return [int(b) for b in order[rank::world]]
 
-# %% ../../nbs/07_data.stream.ipynb #fc0fd0b0
-def normalize_(x: torch.Tensor,   # raw float32 fields (..., C, H, W), overwritten
-               stats: NormStats,  # statistics from `fit_norm`
-              ) -> torch.Tensor:  # x, normalised
-    "`normalize` in place on a float32 tensor (the same operations and constants, one temporary): for the reader's throughput."
-    require(x.dtype == torch.float32 and x.shape[-3] == len(stats.variables), f"normalize_ needs float32 (..., {len(stats.variables)}, H, W), got {x.dtype} {tuple(x.shape)}")
-    vec = lambda v: torch.tensor(v, dtype=torch.float32)[:, None, None]
-    z = x.sub_(vec(stats.mean1)).div_(vec(stats.std1))
-    y = z.abs().mul_(stats.factor).log1p_()
-    y.mul_(torch.sign(z, out=z))   # sign(z)·log1p(factor·|z|), z's memory reused for the sign
-    return x.copy_(y.sub_(vec(stats.mean2)).div_(vec(stats.std2)))
-
 # %% ../../nbs/07_data.stream.ipynb #6061a533
 def open_store_ds(store) -> xr.Dataset:
     "A canonical dataset from a prepared store path (checked, opened without dask) or a dataset as is."
@@ -114,22 +111,11 @@ def read_steps(store_or_ds,                 # a prepared store path or a canonic
                *, out: torch.Tensor | None = None, # write here (e.g. a pinned buffer) instead of a new tensor
                chunk: int = 8,              # steps read and normalised at once
               ) -> torch.Tensor:            # normalised (T, C, H, W)
-    "Read time steps `times` of the fields, normalise them in float32 and return `(T, C, H, W)` in `dtype`."
+    "Read time steps `times` of a store, normalise them in float32 and return `(T, C, H, W)` in `dtype` (`load_steps` on the store)."
     ds = open_store_ds(store_or_ds)
-    miss = [v for v in stats.variables if v not in ds.data_vars]
-    require(not miss, f"the store has no {', '.join(miss)}, which the normalisation stats expect; use stats fitted on this store")
     if isinstance(times, tuple): times = slice(*times)
     idx = np.arange(ds.sizes['time'])[times] if isinstance(times, slice) else np.asarray(times, dtype=np.int64)
-    H, W = ds.sizes['lat'], ds.sizes['lon']
-    if out is None: out = torch.empty(len(idx), len(stats.variables), H, W, dtype=dtype)
-    require(tuple(out.shape) == (len(idx), len(stats.variables), H, W), f"out has shape {tuple(out.shape)}, expected {(len(idx), len(stats.variables), H, W)}")
-    for i in range(0, len(idx), chunk):
-        part = idx[i:i + chunk]
-        run = slice(int(part[0]), int(part[-1]) + 1) if np.all(np.diff(part) == 1) else part   # a contiguous run reads faster as a slice
-        sub = ds[list(stats.variables)].isel(time=run)
-        x = torch.from_numpy(np.stack([np.asarray(sub[v].transpose('time', 'lat', 'lon').values, dtype=np.float32) for v in stats.variables], 1))
-        out[i:i + len(x)] = normalize_(x, stats).to(out.dtype)
-    return out
+    return load_steps(ds, stats, idx, out=out, dtype=dtype, chunk=chunk)
 
 # %% ../../nbs/07_data.stream.ipynb #1e424a5b
 class StreamPairs:

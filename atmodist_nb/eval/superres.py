@@ -8,7 +8,7 @@ import copy, math
 from pathlib import Path
 from typing import Callable, NamedTuple
 import numpy as np, torch, torch.nn.functional as F
-from ..core import AtmoError, require, get_device, write_json, atomic_write, package_path, autocast
+from ..core import AtmoError, require, get_device, write_json, save_figure, package_path, autocast
 from ..sphere import (EARTH_RADIUS_KM, great_circle_km, nearest_index, to_spectral_grid, power_spectrum,
                                 energy_spectrum, effective_truncation)
 
@@ -416,10 +416,7 @@ def field_metrics(pred: torch.Tensor, truth: torch.Tensor, # (T, C, H, W) each
     return _metric_final(sums, rng, truth.shape[0], r, truth.shape[-1], names)
 
 # %% ../../nbs/30_eval.superres.ipynb #2bee6d18
-def _save(fig, out_dir: Path, name: str) -> str:
-    import matplotlib.pyplot as plt
-    with atomic_write(out_dir / name, 'wb') as f: fig.savefig(f, format='png', dpi=90)
-    plt.close(fig); return name
+def _save(fig, out_dir: Path, name: str) -> str: save_figure(fig, out_dir / name, dpi=90); return name
 
 def _plot_spectra(out_dir, spec, trunc, names):
     "Spectra of every method against the truth's, the truth's effective truncation marked."

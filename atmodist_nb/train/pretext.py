@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
 from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict, config_from_dict, config_hash,
-                              write_json, read_json, read_jsonl, atomic_write, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
+                              write_json, read_json, read_jsonl, save_figure, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
                               RunDir, progress, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics)
 from ..models.atmodist import AtmoDist, AtmoDistConfig
 from ..data.pairs import PairSampler
@@ -362,17 +362,17 @@ def plot_pretext(run_dir: str | Path) -> list[Path]:
         a2.plot(st, [r['acc'] for r in rows], label='train top-1')
         a2.plot([r['step'] for r in ev], [r['eval_top1'] for r in ev], 'o-', label='eval top-1')
         a2.plot([r['step'] for r in ev], [r['eval_top3'] for r in ev], 's-', label='eval top-3'); a2.set(xlabel='step', ylabel='accuracy', title='accuracy', ylim=(0, 1)); a2.legend()
-        fig.tight_layout(); fig.savefig(run / 'curves.png', dpi=100); paths.append(run / 'curves.png')
+        fig.tight_layout(); paths.append(save_figure(fig, run / 'curves.png', dpi=100))
     if (run / 'eval.json').exists():
         ev = read_json(run / 'eval.json'); cm = np.array(ev['confusion'], dtype=float); K = len(cm)
         fig = Figure(figsize=(4.5, 4)); ax = fig.subplots()
         im = ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap='viridis', vmin=0, origin='upper', extent=(0.5, K + .5, K + .5, 0.5))
         fig.colorbar(im, ax=ax, label='fraction of true Δt'); ax.set(xlabel='predicted Δt (steps)', ylabel='true Δt (steps)', title=f"confusion, top-1 {ev['top1']:.2f}")
-        fig.tight_layout(); fig.savefig(run / 'confusion.png', dpi=100); paths.append(run / 'confusion.png')
+        fig.tight_layout(); paths.append(save_figure(fig, run / 'confusion.png', dpi=100))
         fig = Figure(figsize=(5, 3)); ax = fig.subplots()
         ax.bar(np.arange(1, K + 1), [np.nan if a is None else a for a in ev['acc_per_lag']]); ax.axhline(ev['chance'], color='k', ls='--', label='chance')
         ax.set(xlabel='Δt (steps)', ylabel='top-1 accuracy', ylim=(0, 1), title='accuracy per Δt'); ax.legend()
-        fig.tight_layout(); fig.savefig(run / 'acc_per_lag.png', dpi=100); paths.append(run / 'acc_per_lag.png')
+        fig.tight_layout(); paths.append(save_figure(fig, run / 'acc_per_lag.png', dpi=100))
     return paths
 
 # %% ../../nbs/11_train.pretext.ipynb #112636b7

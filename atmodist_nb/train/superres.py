@@ -10,7 +10,7 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict, config_hash, config_from_dict,
                               save_checkpoint, load_checkpoint, rng_state, set_rng_state, RunDir, read_jsonl, read_json,
-                              atomic_write, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics, progress as _progress)
+                              save_figure, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics, progress as _progress)
 from ..models.srgan import Generator, Discriminator, GeneratorConfig, DiscriminatorConfig
 
 # %% auto #0
@@ -185,9 +185,7 @@ def plot_losses(rows: list[dict],  # metrics rows
         ax.set_title(k, fontsize=9); ax.set_xlabel('step', fontsize=8)
         if pts and min(v for _, v in pts) > 0 and k not in ('d_real', 'd_fake'): ax.set_yscale('log')
     fig.suptitle(title, fontsize=10); fig.tight_layout()
-    with atomic_write(path, 'wb') as f: fig.savefig(f, format='png', dpi=90)
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=90)
 
 # %% ../../nbs/21_train.superres.ipynb #5473a939
 def _resume(folder: Path, nets: dict, opts: dict, gens: list[torch.Generator], h: str, init_fn=None) -> tuple[int, Path | None]:
