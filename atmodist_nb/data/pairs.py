@@ -10,8 +10,8 @@ import xarray as xr
 from ..core import AtmoError, require
 
 # %% auto #0
-__all__ = ['class_hours', 'split_time', 'patch_rows', 'PairIndex', 'draw_index', 'PatchTable', 'PairSampler', 'SRSampler',
-           'PairDataset', 'pair_loader']
+__all__ = ['class_hours', 'split_time', 'patch_rows', 'PairIndex', 'draw_index', 'PatchTable', 'wrap_columns_', 'PairSampler',
+           'SRSampler', 'PairDataset', 'pair_loader']
 
 # %% ../../nbs/04_data.pairs.ipynb #15657922
 def class_hours(n_classes: int = 23,      # number of Δt classes K
@@ -110,14 +110,16 @@ class PatchTable:
     def __init__(self, fields: torch.Tensor, # (T, C, H, W) on any device and dtype
                  patch: int,                 # patch edge P
                  gather: str = 'segments',   # 'segments': index_select of row segments; 'index': per-pixel advanced indexing
+                 *, padded: bool = False,    # fields are already (T, C, H, W + P - 1) with the wrap columns (`wrap_columns_`): no copy
                 ):
         require(isinstance(fields, torch.Tensor) and fields.ndim == 4,
                 f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(gather in ('segments', 'index'), f"gather must be 'segments' or 'index', got {gather!r}")
         T, C, H, W = fields.shape
+        W -= (patch - 1) if padded else 0
         require(1 <= patch <= min(H, W), f"patch {patch} is larger than the grid ({H} x {W}); use --patch {min(H, W)} or less")
         self.shape, self.patch, self.device, self.dtype, self.gather = (T, C, H, W), patch, fields.device, fields.dtype, gather
-        self._padded = torch.cat([fields, fields[..., :patch - 1]], -1).contiguous()   # (T, C, H, W + P - 1)
+        self._padded = (fields if padded else torch.cat([fields, fields[..., :patch - 1]], -1)).contiguous()   # (T, C, H, W + P - 1)
         self._segments = self._padded.view(-1).unfold(0, patch, 1)   # row segment k = padded.flat[k : k + P] (a view)
         self._offs = torch.arange(patch, device=fields.device)
         self._chan = torch.arange(C, device=fields.device)
@@ -136,10 +138,25 @@ class PatchTable:
         start = line * (W + P - 1) + col[:, None, None]                                                # first value of each segment
         return self._segments.index_select(0, start.reshape(-1)).view(len(t), C, P, P)
 
+# %% ../../nbs/04_data.pairs.ipynb #3a4df244
+def wrap_columns_(padded: torch.Tensor, # (..., W + P - 1) with the fields in the first W columns
+                  patch: int,           # patch edge P
+                 ) -> torch.Tensor:     # padded, its last P - 1 columns now the first P - 1
+    "Fill the wrap columns of a buffer laid out for `PatchTable(padded=True)`, in place."
+    if patch > 1: padded[..., -(patch - 1):] = padded[..., :patch - 1]
+    return padded
+
+def _as_table(fields, patch: int) -> PatchTable:
+    "The `PatchTable` of `fields`: built from a (T, C, H, W) tensor, or taken as is when it was built for this patch size."
+    if isinstance(fields, PatchTable):
+        require(fields.patch == patch, f"the patch table was built for patch {fields.patch}, not {patch}; build it with the sampler's patch")
+        return fields
+    return PatchTable(fields, patch)
+
 # %% ../../nbs/04_data.pairs.ipynb #be6be1ae
 class PairSampler:
     "Δt pairs cut from device-resident fields (T, C, H, W): `sample(B)` → (x1, x2, labels), label = Δ − 1."
-    def __init__(self, fields: torch.Tensor,   # (T, C, H, W), already normalised, any device/dtype
+    def __init__(self, fields: torch.Tensor | PatchTable, # (T, C, H, W) normalised, any device/dtype, or their table
                  lats,                         # (H,) latitudes of the rows, degrees, monotone
                  *,
                  patch: int,                   # patch edge P (160 in the paper)
@@ -149,7 +166,7 @@ class PairSampler:
                  generator: torch.Generator,   # source of randomness (CPU or on the fields' CUDA device)
                 ):
         require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; use --n-classes 23 (3…69 h at 3-hourly data)")
-        require(isinstance(fields, torch.Tensor) and fields.ndim == 4,
+        require(isinstance(fields, PatchTable) or (isinstance(fields, torch.Tensor) and fields.ndim == 4),
                 f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed)")
         T, C, H, W = fields.shape
@@ -157,7 +174,7 @@ class PairSampler:
         self.rows = patch_rows(lats, patch, lat_band, n_lon=W)
         self.t_range = _check_times(T, t_range, n_classes)
         self.patch, self.n_classes, self.lat_band, self.generator, self.n_lon = patch, n_classes, lat_band, generator, W
-        self.table = PatchTable(fields, patch)
+        self.table = _as_table(fields, patch)
 
     def draw(self, batch: int) -> PairIndex:
         "Draw the positions of a batch of pairs (on the generator's device)."
@@ -177,7 +194,7 @@ class PairSampler:
 # %% ../../nbs/04_data.pairs.ipynb #9b2a157e
 class SRSampler:
     "High-resolution patches and their block-averaged inputs: `sample(B)` → (low_res (B,C,P/f,P/f), hr (B,C,P,P))."
-    def __init__(self, fields: torch.Tensor,   # (T, C, H, W), already normalised, any device/dtype
+    def __init__(self, fields: torch.Tensor | PatchTable, # (T, C, H, W) normalised, any device/dtype, or their table
                  lats,                         # (H,) latitudes of the rows, degrees, monotone
                  *,
                  patch: int,                   # high-resolution patch edge P; divisible by factor
@@ -188,7 +205,7 @@ class SRSampler:
                 ):
         require(factor >= 1 and patch % factor == 0, f"patch {patch} is not divisible by the factor {factor}; "
                 f"use a patch that is a multiple of {factor} (e.g. {max(factor, patch // factor * factor)})")
-        require(isinstance(fields, torch.Tensor) and fields.ndim == 4,
+        require(isinstance(fields, PatchTable) or (isinstance(fields, torch.Tensor) and fields.ndim == 4),
                 f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed)")
         T, C, H, W = fields.shape
@@ -196,7 +213,7 @@ class SRSampler:
         self.rows = patch_rows(lats, patch, lat_band, n_lon=W)
         self.t_range = _check_times(T, t_range, 0)
         self.patch, self.factor, self.lat_band, self.generator, self.n_lon = patch, factor, lat_band, generator, W
-        self.table = PatchTable(fields, patch)
+        self.table = _as_table(fields, patch)
 
     def draw(self, batch: int) -> PairIndex:
         "Draw the positions of a batch of patches (lag 0)."

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, torch, xarray as xr
 from ..core import AtmoError, require, fault_point
 from .normalize import NormStats, load_steps
-from .pairs import PairSampler, SRSampler, draw_index
+from .pairs import PairSampler, SRSampler, PatchTable, wrap_columns_, draw_index
 
 # %% auto #0
 __all__ = ['WINDOW_COPIES', 'field_bytes', 'window_bytes', 'window_steps', 'choose_stream', 'window_plan', 'block_order',
@@ -26,7 +26,7 @@ def field_bytes(n_time: int,           # time steps
     return int(n_time) * int(channels) * int(n_lat) * int(n_lon) * int(bytes_per_value)
 
 # %% ../../nbs/07_data.stream.ipynb #fdb9be57
-WINDOW_COPIES = 3   # current table + next read buffer + next table while it is built
+WINDOW_COPIES = 2   # the current window's padded table + the next one, read straight into its padded buffer
 
 def window_bytes(n_steps: int,          # time steps in a window
                  n_lat: int, n_lon: int, # grid
@@ -34,7 +34,7 @@ def window_bytes(n_steps: int,          # time steps in a window
                  bytes_per_value: int = 2, # bytes per value of the windows (2: bf16, 4: float32)
                  *, patch: int = 0,      # patch edge: PatchTable pads every row by patch - 1 columns
                 ) -> int:
-    "Bytes that streaming windows of `n_steps` take: the current table, the next read buffer and the next table."
+    "Bytes that streaming windows of `n_steps` take at the peak: the current padded table and the next one being read."
     return n_steps * field_bytes(1, n_lat, n_lon + max(patch - 1, 0), channels, bytes_per_value) * WINDOW_COPIES
 
 def window_steps(memory_gb: float,       # memory budget for the windows, GB (1e9 bytes)
@@ -174,12 +174,12 @@ StreamPairs._plan_epoch = _plan_epoch
 def _load(self: StreamPairs, k: int):
     "Read window `k` (block `k` plus its overlap) and wrap it in a `PairSampler`/`SRSampler` on the device."
     _, _, e, s = (int(x) for x in self.spans[k])
-    pin = self.device.type == 'cuda' and torch.cuda.is_available()
-    buf = torch.empty(e - s, len(self.stats.variables), len(self.lats), self.ds.sizes['lon'], dtype=self.dtype, pin_memory=pin)
-    read_steps(self.ds, self.stats, slice(s, e), out=buf)
-    fields = buf.to(self.device, non_blocking=pin); del buf
-    if self.sr_factor: return SRSampler(fields, self.lats, patch=self.patch, factor=self.sr_factor, lat_band=self.lat_band, generator=self.gen)
-    return PairSampler(fields, self.lats, patch=self.patch, n_classes=self.K, lat_band=self.lat_band, generator=self.gen)
+    pin, W, P = self.device.type == 'cuda' and torch.cuda.is_available(), self.ds.sizes['lon'], self.patch
+    buf = torch.empty(e - s, len(self.stats.variables), len(self.lats), W + P - 1, dtype=self.dtype, pin_memory=pin)   # laid out for the table
+    read_steps(self.ds, self.stats, slice(s, e), out=buf[..., :W], chunk=2)   # 2 steps at a time: small temporaries beside the windows
+    table = PatchTable(wrap_columns_(buf, P).to(self.device, non_blocking=pin), P, padded=True); del buf
+    if self.sr_factor: return SRSampler(table, self.lats, patch=P, factor=self.sr_factor, lat_band=self.lat_band, generator=self.gen)
+    return PairSampler(table, self.lats, patch=P, n_classes=self.K, lat_band=self.lat_band, generator=self.gen)
 StreamPairs._load = _load
 
 # %% ../../nbs/07_data.stream.ipynb #5362d689
