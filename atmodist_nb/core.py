@@ -390,9 +390,6 @@ class RunDir:
         "Append one JSON line to `name` (e.g. 'pretext/metrics.jsonl')."
         p = self.path / name; p.parent.mkdir(parents=True, exist_ok=True)
         with open(p, 'a', encoding='utf-8') as f: f.write(json.dumps(row, default=float) + '\n')
-    def lock(self):
-        "Context manager: hold this folder for one writer (see `run_lock`)."
-        return run_lock(self.path)
     def __repr__(self): return f'RunDir({self.path.name})'
 
 # %% ../nbs/00_core.ipynb #89a49cc2

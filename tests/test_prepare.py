@@ -114,6 +114,15 @@ def test_dry_run_reads_no_values(made, tmp_path, monkeypatch):
     plan = prepare_store(str(src), tmp_path / 'dry.zarr', dry_run=True)
     assert plan['bytes_read'] == 64 * 2 * 9 * 16 * 4 and plan['grid'] == (8, 16) and 'estimated time' in plan['text']
     assert not (tmp_path / 'dry.zarr').exists()
+    # a source whose values explode when read: the dry run plans it from metadata alone
+    import dask, dask.array as da
+    def tripwire(): raise AssertionError('a value was read')
+    lazy = lambda: da.from_delayed(dask.delayed(tripwire)(), (64, 9, 16), np.float32)
+    ds = xr.Dataset({v: (('time', 'lat', 'lon'), lazy(), {'units': 's**-1'}) for v in ('vo', 'd')},
+                    coords={'time': pd.date_range('2000-01-01', periods=64, freq='3h'), 'lat': np.linspace(90, -90, 9), 'lon': np.arange(16) * 22.5})
+    with pytest.raises(AssertionError, match='a value was read'): ds['vo'].values        # the tripwire works
+    plan = prepare_store(ds, tmp_path / 'dry2.zarr', dry_run=True)
+    assert plan['n_time'] == 64 and plan['grid'] == (8, 16) and not (tmp_path / 'dry2.zarr').exists()
 
 
 def test_joins_a_running_cluster(tmp_path):
