@@ -175,3 +175,11 @@ def test_two_ranks_read_disjoint_blocks_covering_the_span(small, tmp_path):
     assert [(g['epoch'], g['drawn']) for g in got.values()] == [(0, 400)] * 2   # each rank drew exactly its epoch (50 steps x 8)
     assert not set(a) & set(b)                                    # disjoint
     assert sorted(a + b) == list(range(got[0]['n']))              # together: every block of the span
+
+
+def test_coverage_scales_the_epoch(small):
+    "`--data.coverage`: twice the coverage, twice the pairs per sweep (and per window)."
+    st = store_stats(small)
+    a, b = (StreamPairs(small, st, patch=16, n_classes=4, memory_gb=10., seed=0, coverage=c, prefetch=False) for c in (1., 2.))
+    assert a.pairs_per_epoch > 0 and abs(b.pairs_per_epoch / a.pairs_per_epoch - 2) < 0.02, (a.pairs_per_epoch, b.pairs_per_epoch)
+    a.close(); b.close()
