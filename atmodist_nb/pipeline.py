@@ -43,7 +43,7 @@ class DataConfig:
     grid_rule: str = 'drop-south'   # rows not divisible by the SR factor: 'drop-south' (721 -> 720 rows) or 'refuse'
     stream: str = 'auto'            # 'auto': fields in memory when they fit memory_gb, else streamed; 'on'; 'off'
     memory_gb: float = 16.0         # budget for the normalised fields held in memory (host, and device when on a GPU), GB
-    coverage: float = 1.0           # streaming: pairs drawn per sweep, as times each step's band is tiled; 2 halves the reads per pair
+    coverage: float = 2.0           # streaming: pairs per sweep, as times each step's band is tiled (2: half the reads per pair of 1; bench_stream)
     device: str = 'cpu'             # where the shallow-water model runs ('cuda' for the gpu preset)
     check_finite: bool = True       # scan the data for NaN/inf when opening it
 

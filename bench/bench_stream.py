@@ -11,7 +11,8 @@
            differ by ±10 % on a shared 2-core VM, more than the cost measured
   rss      peak RSS of the measuring process (a subprocess, so the build does not count)
 
-  python bench/bench_stream.py                       # all, budget 1 GB, store of 1200 steps (10 GB of float32)
+  python bench/bench_stream.py                       # all, budget 1 GB, store of 1200 steps (10 GB of float32), coverage 2
+  python bench/bench_stream.py --coverage 1          # each step's band tiled once per sweep: half the pairs per window
   python bench/bench_stream.py --layout-only         # only the layout candidates
 """
 from __future__ import annotations
@@ -139,7 +140,7 @@ def measure_memory(store: Path, budget: float, batches: int) -> dict:
     return out
 
 
-def measure_stream(store: Path, budget: float, batches: int, coverage: float = 1.0) -> dict:
+def measure_stream(store: Path, budget: float, batches: int, coverage: float = 2.0) -> dict:
     "The streaming source alone in this process: pairs/s across window switches, the demo step fed by it, peak RSS."
     cfg = _setup()
     from atmodist_nb.data.prepare import check_store, store_stats
@@ -187,7 +188,7 @@ def main():
     ap.add_argument('--steps', type=int, default=None, help='store time steps (default: 10x the budget in float32)')
     ap.add_argument('--batches', type=int, default=300, help='pretext steps timed per source')
     ap.add_argument('--workers', type=int, default=1)
-    ap.add_argument('--coverage', type=float, default=1.0, help='window reuse: pairs per epoch as times each step is tiled (StreamPairs coverage)')
+    ap.add_argument('--coverage', type=float, default=2.0, help="window reuse: pairs per epoch as times each step is tiled (the pipeline's data.coverage)")
     ap.add_argument('--cost-batches', type=int, default=1500, help='steps per run of the paired cost measurement')
     ap.add_argument('--rounds', type=int, default=3, help='rounds of the paired cost measurement')
     ap.add_argument('--layout-only', action='store_true'); ap.add_argument('--no-layout', action='store_true')

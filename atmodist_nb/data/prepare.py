@@ -20,7 +20,7 @@ __all__ = ['LAYOUT', 'BLOCK_BYTES', 'RECORDED_READ_MB_S', 'trim_rows', 'estimate
 # %% ../../nbs/06_data.prepare.ipynb #d3396a36
 LAYOUT = dict(time_chunk=1, lat_tile=180, lon_tile=1440, codec='blosc-lz4')   # see bench/RESULTS.md
 BLOCK_BYTES = 256e6          # float32 bytes per written block (whole time chunks)
-RECORDED_READ_MB_S = 124.    # prepare throughput, source MB/s per worker (bench/bench_stream.py build, bench/results/stream.json, 2-core VM, 2026-11-30); used by dry runs
+RECORDED_READ_MB_S = 124.    # prepare throughput, source MB/s per worker (bench/bench_stream.py build, bench/results/stream_coverage1.json, 2-core VM, 2026-11-30); used by dry runs
 
 def _compressor(codec: str):
     "The numcodecs compressor named `codec`: 'none', 'blosc-lz4', 'blosc-zstd', 'zstd'."
