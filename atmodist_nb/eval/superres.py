@@ -108,9 +108,13 @@ def spectrum_excess(spec: np.ndarray,       # (L,) a method's spectrum
     return float(spec[top:].sum() / truth_spec.sum())
 
 # %% ../../nbs/30_eval.superres.ipynb #bba33c34
+def _coslat(lats) -> torch.Tensor:
+    "Area weights of the rows, cos φ (≥ 0), float64."
+    return torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)
+
 def _moments(field: torch.Tensor, lats) -> torch.Tensor:
     "Area-weighted sums (Σw, Σw·x, Σw·x²) per channel over time and space, (3, C) float64: they add up over time chunks."
-    w = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)[:, None]
+    w = _coslat(lats)[:, None]
     x = field.double()
     n = torch.full((x.shape[1],), float(w.sum()) * x.shape[-1] * x.shape[0], dtype=torch.float64)
     return torch.stack([n, (x * w).sum((0, 2, 3)), (x * x * w).sum((0, 2, 3))])
@@ -372,7 +376,7 @@ class _Rows(NamedTuple):
 def _rows(lats, rows) -> _Rows:
     rows = np.ones(len(lats), bool) if rows is None else np.asarray(rows, bool)
     require(rows.any(), "no rows to score; widen the latitude band or pass rows=None")
-    w = torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)
+    w = _coslat(lats)
     return _Rows(torch.as_tensor(np.flatnonzero(rows)), (w / w[torch.as_tensor(rows)].mean())[rows][:, None], _row_blocks(rows))
 
 def _range(truth: torch.Tensor, r: _Rows, prev: torch.Tensor | None = None) -> torch.Tensor:
@@ -520,10 +524,12 @@ def _pixel_section(sums: dict, ranges: dict, regions: dict, n_time: int, width: 
     return {**m['all'], 'regions': reg}
 
 def _city_section(truth: _Tally, tallies: dict, lists: dict, names, n_boot, compare, seed, level=0.9):
-    "Per city list: bootstrap Wasserstein statistics per method and significant comparisons."
-    per_method, summary = {n: {} for n in tallies}, {}
+    "Per city list: bootstrap Wasserstein statistics per method and significant comparisons; and the histograms' values."
+    per_method, summary, hist = {n: {} for n in tallies}, {}, None
     for key, table in lists.items():
-        cs = city_wasserstein_values(truth.values(key), {n: t.values(key) for n, t in tallies.items()}, windows=WINDOWS, n_boot=n_boot, seed=seed)
+        tv, pv = truth.values(key), {n: t.values(key) for n, t in tallies.items()}
+        if hist is None: hist = (tv[3], {n: v[3] for n, v in pv.items()}, table)   # the histograms: the first list, 3×3 windows
+        cs = city_wasserstein_values(tv, pv, windows=WINDOWS, n_boot=n_boot, seed=seed)
         for n in tallies:
             med, (lo, hi) = np.median(cs.w[n], 0), interval(np.median(cs.boot[n], 1), level)   # median over cities (C, K)
             per_method[n][key] = {f'{names[c]}_{k}x{k}': {'median': float(med[c, j]), 'lo': float(lo[c, j]), 'hi': float(hi[c, j])}
@@ -531,7 +537,7 @@ def _city_section(truth: _Tally, tallies: dict, lists: dict, names, n_boot, comp
         summary[key] = {'n_cities': len(table), 'block': cs.block, 'decorrelation_steps': cs.decorrelation, 'n_boot': n_boot, 'level': level,
                         'comparisons': {f'{a}_vs_{b}': compare_significant(cs, a, b, names, level) for a, b in compare if a in tallies and b in tallies}}
         if key == next(iter(lists)): wmed = {n: {names[c]: float(np.median(cs.w[n][:, c])) for c in range(len(names))} for n in tallies}
-    return per_method, summary, wmed
+    return per_method, summary, wmed, hist
 
 # %% ../../nbs/30_eval.superres.ipynb #c7f1457c
 def _truth_pass(read, chunks, den, lats, lmax, pairs, idx, regions):
@@ -590,6 +596,8 @@ def evaluate_superres_chunks(read: Callable[[int, int, bool], tuple], # (a, b, w
     gen = generator if generator is not None else torch.Generator().manual_seed(0)
     seed, pairs = int(gen.initial_seed()), vario_pairs(lats, lons, generator=gen, n_pairs=n_pairs, max_km=max_km)   # one set of pairs for all
     regions, chunks = _regions(lats, lat_band), [(a, min(a + chunk, n_time)) for a in range(0, n_time, chunk)]
+    if len(chunks) == 1:                                                        # one chunk: read it (and run the methods) once for both passes
+        got = read(0, n_time, True); read = lambda a, b, with_methods: got
     truth, mom, ranges, factor, (t0, l0) = _truth_pass(read, chunks, den, lats, lmax, pairs, idx, regions)
     tallies, sums, firsts = _method_pass(read, chunks, den, factor, lats, lmax, pairs, idx, regions, ranges)
     var, vg = _variance(mom), lambda t: (pairs.dist.numpy(), _vario_gamma(t.sq, n_time, pairs, var), pairs.count.numpy())
@@ -605,14 +613,12 @@ def evaluate_superres_chunks(read: Callable[[int, int, bool], tuple], # (a, b, w
         m['semivariogram_error'] = {names[c]: float(np.mean(np.abs(np.log(vario[n][1][c][ok[c]] / vario['truth'][1][c][ok[c]]))))
                                     if ok[c].any() else None for c in range(len(names))}
         res[n] = m
-    per_method, cities, wmed = _city_section(truth, tallies, lists, names, n_boot, compare, seed)
+    per_method, cities, wmed, hist = _city_section(truth, tallies, lists, names, n_boot, compare, seed)
     for n in tallies: res[n]['wasserstein'], res[n]['wasserstein_median'] = per_method[n], wmed[n]
     result = _finite({'methods': res, 'cities': cities, 'spectra': {'degrees': len(spec['truth']['ke']), 'truth_truncation': trunc},
                       'lat_band': lat_band, 'n_time': int(n_time), 'chunk': int(chunk), 'factor': factor,
                       'units': 'physical' if denormalize else 'normalised'})
     write_json(out_dir / 'spectra.json', {n: {k: v.tolist() for k, v in s.items()} for n, s in spec.items()})
-    key = next(iter(lists))                                                     # the histograms use the first city list, 3×3 windows
-    hist = (truth.values(key)[3], {n: t.values(key)[3] for n, t in tallies.items()}, lists[key])
     result['plots'] = _plots(out_dir, t0, l0, firsts, spec, trunc, vario, hist, names, plot_cities, factor) if plot else []
     write_json(out_dir / 'metrics.json', result)
     return result
