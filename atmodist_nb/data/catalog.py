@@ -4,16 +4,17 @@
 
 # %% ../../nbs/02_data.catalog.ipynb #ea010546
 from __future__ import annotations
-import functools, os, warnings
+import functools, os, re, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch, xarray as xr
 from ..core import AtmoError, require, project_root, package_path, data_root
 from ..sphere import EARTH_RADIUS_M, grid_kind
 
 # %% auto #0
-__all__ = ['PLACEHOLDERS', 'COORD_ALIASES', 'LEVEL_DIMS', 'VAR_ALIASES', 'STANDARD_NAMES', 'LONG_NAMES', 'default_catalog',
-           'catalog_spec', 'load_source', 'entry_urlpath', 'sht_grid', 'uv_to_vo_d', 'uv_to_vo_d_fd', 'vo_d_method',
-           'to_canonical', 'validate_dataset', 'open_source']
+__all__ = ['TEMPLATE_NAMES', 'CATALOG_KEYS', 'ENTRY_KEYS', 'DRIVERS', 'PLACEHOLDERS', 'COORD_ALIASES', 'LEVEL_DIMS',
+           'VAR_ALIASES', 'STANDARD_NAMES', 'LONG_NAMES', 'default_catalog', 'check_catalog', 'catalog_spec',
+           'load_source', 'entry_urlpath', 'sht_grid', 'uv_to_vo_d', 'uv_to_vo_d_fd', 'vo_d_method', 'to_canonical',
+           'validate_dataset', 'open_source']
 
 # %% ../../nbs/02_data.catalog.ipynb #560cca57
 def default_catalog() -> Path:
@@ -26,10 +27,70 @@ def default_catalog() -> Path:
             "pass --catalog path/to/atmodist.yaml or set ATMODIST_CATALOG")
     return shipped
 
+# %% ../../nbs/02_data.catalog.ipynb #c5a1e002
+TEMPLATE_NAMES = ('CATALOG_DIR', 'DATA_DIR', 'PACKAGE_DIR')   # what `{{ NAME }}` may name besides the parameters
+_ALLOWED = re.compile(r"\{\{ ([A-Za-z_]\w*)(?: \| replace\('\{\{ CATALOG_DIR \}\}', CATALOG_DIR\))? \}\}")
+
+def _template_code(s: str,    # a string from a catalog, or a parameter value
+                   names,     # the names `{{ NAME }}` may use
+                  ) -> str | None: # the first code intake would run, None for plain text and allowed placeholders
+    "The part of `s` from which intake would run code (Jinja beyond `{{ NAME }}`, `env()`/`shell()` calls), or None."
+    if re.match(r'(client_)?(env|shell)\(', s): return s
+    rest = _ALLOWED.sub(lambda m: '' if m[1] in names else m[0], s)
+    i = min((rest.find(t) for t in ('{{', '{%', '{#') if t in rest), default=-1)
+    return None if i < 0 else rest[i:]
+
+# %% ../../nbs/02_data.catalog.ipynb #c5a1e005
+CATALOG_KEYS = ('metadata', 'sources', 'name', 'description', 'version')   # top-level keys of a catalog (no plugins:)
+ENTRY_KEYS = ('description', 'driver', 'args', 'parameters', 'metadata')   # keys of an entry (no cls:)
+DRIVERS = ('zarr', 'netcdf', 'opendap', 'textfiles')                      # drivers by name (a dotted name imports code)
+
+def _strings(obj, where: str = ''):
+    "Every string in parsed YAML (keys too), with where it sits (`args.urlpath`)."
+    if isinstance(obj, str): yield where, obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            w = f'{where}.{k}' if where else str(k)
+            yield from _strings(k, w); yield from _strings(v, w)
+    elif isinstance(obj, (list, tuple, set)):
+        for i, v in enumerate(obj): yield from _strings(v, f'{where}[{i}]')
+
+def _clip(s: str | None, n: int = 60) -> str: return repr(s[:n] + '…' if s and len(s) > n else s)
+
+def check_catalog(spec: dict, # the parsed catalog YAML (with its `sources`)
+                  path,       # the catalog file, for the messages
+                 ) -> dict:   # `spec`, unchanged
+    "Refuse, in one line, a catalog that makes intake run code: templates, shell(), plugins:, cls:, dotted drivers."
+    fix = ("a catalog is data, not code: remove it; strings may hold only {{ CATALOG_DIR }}, {{ DATA_DIR }}, "
+           "{{ PACKAGE_DIR }} or {{ NAME }} of the entry's parameters, as in catalogs/atmodist.yaml")
+    bad = [k for k in spec if k not in CATALOG_KEYS]
+    require(not bad, f"catalog {path} has the top-level key {bad[0] if bad else None!r}, not read here "
+            f"(intake imports the modules under plugins:); remove it: a catalog has only {', '.join(CATALOG_KEYS)}")
+    meta = spec.get('metadata') or {}
+    require(isinstance(meta, dict), f"catalog {path}: metadata is not a mapping; write e.g. metadata: {{version: 1}}")
+    version = spec.get('version') or meta.get('version') or 1
+    require(version == 1, f"catalog {path} has version {version!r}; only intake v1 catalogs (metadata: {{version: 1}}) "
+            "are read, as a v2 catalog names Python code to run")
+    for w, s in _strings({k: v for k, v in spec.items() if k != 'sources'}):
+        code = _template_code(s, TEMPLATE_NAMES)
+        require(code is None, f"catalog {path} has template code {_clip(code)} at {w}; {fix}")
+    for name, e in spec['sources'].items():
+        bad = [k for k in e if k not in ENTRY_KEYS]
+        require(not bad, f"catalog {path}: entry {name!r} has the key {bad[0] if bad else None!r}, not read here "
+                f"(intake calls the Python class named by cls:); remove it: an entry has only {', '.join(ENTRY_KEYS)}")
+        require(e['driver'] in DRIVERS, f"catalog {path}: entry {name!r} has driver {e['driver']!r}; "
+                f"use one of {', '.join(DRIVERS)} (a dotted driver name imports Python code)")
+        pars = e.get('parameters') or {}
+        names = {*TEMPLATE_NAMES, *(pars if isinstance(pars, dict) else ())}
+        for w, s in _strings(e):
+            code = _template_code(s, names)
+            require(code is None, f"catalog {path}: entry {name!r} has template code {_clip(code)} at {w}; {fix}")
+    return spec
+
 # %% ../../nbs/02_data.catalog.ipynb #8dfe065a
 def catalog_spec(catalog: str | Path | None = None, # catalog file; None = `default_catalog()`
                 ) -> dict:
-    "The parsed catalog YAML (`{'sources': {...}, ...}` plus `'_path'`), with one-line errors for a missing or malformed file."
+    "The parsed catalog YAML (`{'sources': {...}, ...}` plus `'_path'`), with one-line errors for a bad or unsafe file."
     import yaml
     path = Path(catalog) if catalog is not None else default_catalog()
     require(path.is_file(), f"catalog {path} does not exist; pass --catalog with the path to atmodist.yaml")
@@ -42,7 +103,7 @@ def catalog_spec(catalog: str | Path | None = None, # catalog file; None = `defa
             f"catalog {path} has no 'sources' mapping; it must be an intake v1 catalog (metadata: {{version: 1}}, sources: ...)")
     bad = [n for n, e in spec['sources'].items() if not (isinstance(e, dict) and 'driver' in e)]
     require(not bad, f"catalog {path}: entry {bad[0] if bad else None!r} has no driver; every source needs driver: and args:")
-    return {**spec, '_path': path}
+    return {**check_catalog(spec, path), '_path': path}
 
 # %% ../../nbs/02_data.catalog.ipynb #351fa0fa
 def _entry_spec(name: str, catalog=None) -> dict:
@@ -53,10 +114,14 @@ def _entry_spec(name: str, catalog=None) -> dict:
     return {**spec['sources'][name], '_catalog': spec['_path']}
 
 def _check_params(name: str, entry: dict, params: dict) -> None:
-    "Refuse parameters the entry does not declare (intake would pass them on silently)."
+    "Refuse parameters the entry does not declare (intake would pass them on silently) and values intake would run."
     known = list((entry.get('parameters') or {}))
     for k in params:
         require(k in known, f"data source {name!r} has no parameter {k!r}; its parameters: {', '.join(known) or 'none'}")
+    for w, s in _strings(params):   # intake renders parameter values as templates too
+        code = _template_code(s, {*TEMPLATE_NAMES, *known})
+        require(code is None, f"parameter {w} of data source {name!r} holds template code {_clip(code)}, "
+                "which intake would run; pass a plain value")
 
 # %% ../../nbs/02_data.catalog.ipynb #64766c27
 PLACEHOLDERS = {'{{ DATA_DIR }}': data_root, '{{ PACKAGE_DIR }}': package_path}   # filled into parameter defaults
@@ -77,10 +142,11 @@ def load_source(name: str,                   # entry name in the catalog
                ):
     "The intake source object of catalog entry `name`, built with `params`."
     import intake
-    entry = _entry_spec(name, catalog); _check_params(name, entry, params)
+    entry = _entry_spec(name, catalog)
     params = {**_default_params(entry, params), **params}
-    with warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='Shell command not executed')   # intake 2.0.9 warns for every string parameter
+    _check_params(name, entry, params)
+    with warnings.catch_warnings():   # intake 2.0.9 warns twice for every string parameter, shell() or not: noise,
+        warnings.filterwarnings('ignore', message='Shell command not executed')   # as a shell() is refused above
         cat = intake.open_catalog(str(entry['_catalog']))
         # `cat.name(path=...)` silently ignores the parameters for intake-xarray 2.0.0 sources: go through the entry
         src = cat._entries[name].get(**params)
@@ -435,6 +501,7 @@ def _looks_like_path(s: str) -> bool: return '/' in s or os.sep in s or '*' in s
 def _open_error(what: str,               # how the source is named in the message
                 e: Exception,            # what opening it raised
                 entry: str | None = None, # the catalog entry, None for a path given directly
+                path: str | None = None,  # the local path or URL it read, if known
                ) -> AtmoError:
     "A one-line AtmoError for a source that fails to open, with the fix that fits a path or a catalog entry."
     msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
@@ -442,6 +509,9 @@ def _open_error(what: str,               # how the source is named in the messag
         need = ' (gs:// sources need gcsfs)' if 'gs://' in what else ''
         return AtmoError(f"reading {what} needs a package that is not installed ({msg[:120]}); install it{need} or use a local copy")
     missing = isinstance(e, FileNotFoundError) or (isinstance(e, OSError) and 'no files to open' in msg)
+    if missing and isinstance(path, str) and '://' not in path and Path(path).is_dir():
+        return AtmoError(f"{what} is a folder but not a zarr store (no .zgroup or zarr.json in it); "
+                         "pass the store's own folder (e.g. the --out of atmodist synth or prepare) or a netCDF file")
     if missing and entry == 'swe_default': fix = "create it with 'atmodist synth' or pass path= to an existing store"
     elif missing and entry is not None: fix = f"put the files there or pass path= (e.g. open_source({entry!r}, path='era5/*.nc'))"
     elif missing: fix = "check the path"
@@ -468,7 +538,7 @@ def open_source(source,                           # entry name, intake source, p
         name = str(source)
         try: ds = _open_path(name)
         except AtmoError: raise
-        except (OSError, ValueError, KeyError, ImportError) as e: raise _open_error(name, e) from None
+        except (OSError, ValueError, KeyError, ImportError) as e: raise _open_error(name, e, path=name) from None
     else:
         if isinstance(source, str): name, src = source, load_source(source, catalog, **params)
         else: name, src = getattr(source, 'name', 'source'), source
@@ -477,11 +547,8 @@ def open_source(source,                           # entry name, intake source, p
         kind = meta.get('kind', getattr(src, 'container', '?'))
         require(getattr(src, 'container', None) == 'xarray', f"data source {name!r} is not gridded data ({kind}); "
                 "open a field source such as swe_default or era5_local")
-        try:
-            with warnings.catch_warnings():
-                warnings.filterwarnings('ignore', message='Shell command not executed')
-                ds = src.to_dask()
-        except (OSError, ValueError, KeyError, ImportError) as e: raise _open_error(what, e, name) from None
+        try: ds = src.to_dask()
+        except (OSError, ValueError, KeyError, ImportError) as e: raise _open_error(what, e, name, url) from None
     ds = to_canonical(ds, level=level, time=time, variables=variables, step=step or meta.get('step'), default_level=meta.get('level'))
     ds.attrs['source'] = name
     return validate_dataset(ds, max_lag=max_lag, variables=variables, check_finite=check_finite)
