@@ -232,7 +232,7 @@ def open_data(cfg: RunConfig,                # the run's config
               run_path: Path | None = None,  # the run folder, whose data.json names the shallow-water store it used
               grid_rule: bool = True,        # apply the grid rule (False: the grid as stored)
              ):                              # the canonical dataset (lazy)
-    "Open the run's canonical dataset (the cached shallow-water store, or a catalog entry / path), a prepared store checked first, with the grid rule applied."
+    "Open the run's canonical dataset (the cached shallow-water store, or a catalog entry / path), with the grid rule applied."
     from atmodist_nb.data.catalog import open_source
     from atmodist_nb.data.prepare import local_folder, store_kind, verify_store, store_reads
     d = cfg.data
@@ -243,15 +243,15 @@ def open_data(cfg: RunConfig,                # the run's config
         src, kw = str(path), {}
     else: src, kw = d.source, dict(catalog=d.catalog, **d.params)
     folder, store = local_folder(src, kw.get('catalog'), d.params if d.source != 'swe' else None), None
-    if folder is not None:   # a folder: a zarr store; a prepared one must be complete with every chunk whole (stat calls only)
+    if folder is not None:   # a zarr store; a prepared one must be complete with every chunk whole (stat calls only)
         kind = store_kind(folder)
-        require(kind is not None, f"{folder} is a folder but not a zarr store (no .zgroup, .zattrs or zarr.json), so not a prepared store; "
-                "point --data.source at a store made by `atmodist prepare`, a zarr store or netCDF file(s)")
+        require(kind is not None, f"{folder} is a folder but not a zarr store (no .zgroup, .zattrs or zarr.json), so "
+                "not a prepared store; give --data.source a store made by `atmodist prepare`, a zarr store or .nc file")
         if kind == 'prepared': store = verify_store(folder)
-    with store_reads(folder if store is not None else None):   # the NaN scan reads every value: a damaged chunk is named
+    with store_reads(folder if store is not None else None):   # the NaN scan reads every value: a bad chunk is named
         ds = open_source(src, level=d.level, time=tuple(d.time) if d.time else None, step=d.step,
                          max_lag=cfg.pretext.model.n_classes, check_finite=d.check_finite, **kw)
-    if store is not None: ds.attrs['atmodist_store'] = json.dumps(store)   # Context.checked records it in the run and compares on resume
+    if store is not None: ds.attrs['atmodist_store'] = json.dumps(store)   # `Context.checked` records and compares it
     return apply_grid_rule(ds, cfg.superres.factor, d.grid_rule) if grid_rule else ds
 
 # %% ../nbs/50_pipeline.ipynb #2502d9a4
@@ -341,7 +341,7 @@ class Context:
         return self._ds
 
     def checked(self, ds):
-        "`ds`, refused if it differs in grid or length from the data the run's `data` stage recorded, or if its prepared store changed since."
+        "`ds`, refused if its grid or length differs from what the `data` stage recorded, or if its store changed."
         if self.finished('data'):
             info = read_json(self.folder('data', '.') / '.done' / 'data.json', 'data stage marker')
             now = [int(ds.sizes['time']), [int(ds.sizes['lat']), int(ds.sizes['lon'])]]
@@ -353,16 +353,17 @@ class Context:
         return ds
 
     def _check_store(self, store: dict) -> None:
-        "Record the prepared store's fingerprint (store.json) until the data stage finishes; after it, refuse a store that changed."
+        "Record the store's fingerprint (store.json) until the data stage finishes; then refuse a changed store."
         rec = self.folder('data', '.') / 'store.json'
         if not self.finished('data'):
             if int(os.environ.get('RANK', 0)) == 0: write_json(self.run.path / 'store.json', store)
             return
         if not rec.exists(): return                     # a run made before stores were fingerprinted
         old = read_json(rec, 'store fingerprint')
-        require(old['fingerprint'] == store['fingerprint'], f"the store {store['path']} changed since this run began ({old['n_chunks']} chunks, "
-                f"newest written {old['newest']} then; {store['n_chunks']} chunks, newest written {store['newest']} now: rewritten, replaced or "
-                "copied); resume with the store as it was, or start a fresh --out")
+        require(old['fingerprint'] == store['fingerprint'], f"the store {store['path']} changed since this run began "
+                f"({old['n_chunks']} chunks, newest written {old['newest']} then; {store['n_chunks']} chunks, "
+                f"newest written {store['newest']} now: rewritten, replaced or copied); resume with the store "
+                "as it was, or start a fresh --out")
 
     @property
     def split(self) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -406,7 +407,8 @@ class Context:
         "Normalised fields at time indices `idx`, float32 on the CPU, read from the data (never the bf16 block)."
         from atmodist_nb.data.normalize import to_tensor
         from atmodist_nb.data.prepare import store_reads
-        with store_reads(self.ds): return to_tensor(self.ds.isel(time=np.asarray(idx)), self.stats, device='cpu', dtype=torch.float32)
+        with store_reads(self.ds):
+            return to_tensor(self.ds.isel(time=np.asarray(idx)), self.stats, device='cpu', dtype=torch.float32)
 
     def pairs(self, span: tuple[int, int], offset: int, *, sr: bool = False, pairs_per_epoch: int | None = None):
         "Δt pairs (or, with `sr`, low/high-resolution patches) over `span`: see `pair_source`."
@@ -498,7 +500,7 @@ def plan_run(cfg: RunConfig,                 # the run's config
              f"bytes to read: {_gb(read)} (vo and d, {src['bytes']} bytes per value)",
              f"memory: the normalised fields take {_gb(held)} on {dev.type} against data.memory_gb {d.memory_gb:g} GB -> "
              + (f"streamed in windows from a local store (data.stream {d.stream})" if stream else f"held in memory (data.stream {d.stream})")]
-    if prepared: lines.append(f"store: {folder} is prepared (complete, every chunk checked)" + (", streamed from directly" if stream else ''))
+    if prepared: lines.append(f"store: {folder} is prepared (complete, every chunk checked)")
     elif stream and d.source != 'swe':
         lines.append(f"prepare once: atmodist prepare {d.source} --out STORE.zarr --time {T[0]:%Y-%m-%d} {T[-1]:%Y-%m-%d} "
                      f"--train {T[t0]:%Y-%m-%d} {T[t1 - 1]:%Y-%m-%d}" + (f" --level {d.level:g}" if d.level is not None else '')

@@ -99,26 +99,36 @@ def _read_exactly(s: socket.socket, n: int, deadline: float) -> bytes:
         buf += got
     return buf
 
-def _reachable(address: str, timeout: float = 3.0, handshake: float = 10.0) -> None:
-    "Refuse a scheduler address whose port does not answer within `timeout` s, or (tcp) whose first message within `handshake` s is not a dask greeting."
+def _greeting_ok(s: socket.socket, deadline: float) -> bool:
+    "Whether the first message on `s` is a dask greeting: 8 bytes of length, then frames (count, lengths, bytes)."
+    (n,) = struct.unpack('<Q', _read_exactly(s, 8, deadline))
+    if not 16 <= n <= 1 << 16: return False               # garbage read as a length: never allocate it
+    body = _read_exactly(s, n, deadline); (k,) = struct.unpack_from('<Q', body)
+    if not (1 <= k <= 64 and 8 + 8 * k <= n): return False
+    return 8 + 8 * k + sum(struct.unpack_from(f'<{k}Q', body, 8)) == n and b'python' in body
+
+def _reachable(address: str,          # the scheduler address, tcp://host:port or host:port
+               timeout: float = 3.0,   # seconds for the port to answer
+               handshake: float = 10.0, # seconds for a tcp server's first message, which a dask scheduler sends at once
+              ) -> None:
+    "Refuse a scheduler address whose port does not answer, or (tcp) whose first message is not a dask greeting."
     scheme, _, hostport = address.rpartition('://')
     host, _, port = hostport.rstrip('/').rpartition(':')
-    require(host and port.isdigit(), f"scheduler address {address!r} is not host:port; give it like tcp://10.0.0.5:8786")
+    require(host and port.isdigit(), f"scheduler address {address!r} is not host:port; give it as tcp://10.0.0.5:8786")
     fix = "give the address the scheduler printed (dask scheduler), or drop --scheduler to use this machine"
+    not_dask = f"{address} answers but is not a dask scheduler"
     try: s = socket.create_connection((host.strip('[]'), int(port)), timeout=timeout)
-    except OSError as e: raise AtmoError(f"cannot reach the dask scheduler at {address} ({e.strerror or type(e).__name__}); start it (dask scheduler) or drop --scheduler to use this machine") from None
+    except OSError as e:
+        raise AtmoError(f"cannot reach the dask scheduler at {address} ({e.strerror or type(e).__name__}); "
+                        "start it (dask scheduler) or drop --scheduler to use this machine") from None
     with s:
         if scheme not in ('', 'tcp'): return          # tls:// and others: dask.distributed's own timeout applies
-        try:   # a dask server greets first: 8 bytes of length, then frames (count, lengths, bytes) holding a small msgpack dict
-            deadline = _time.monotonic() + handshake
-            (n,) = struct.unpack('<Q', _read_exactly(s, 8, deadline))
-            require(16 <= n <= 1 << 16, f"{address} answers but is not a dask scheduler (its first message claims {n} bytes); {fix}")
-            body = _read_exactly(s, n, deadline); (k,) = struct.unpack_from('<Q', body)
-            ok = 1 <= k <= 64 and 8 + 8 * k <= n and 8 + 8 * k + sum(struct.unpack_from(f'<{k}Q', body, 8)) == n and b'python' in body
-            require(ok, f"{address} answers but is not a dask scheduler (its first message is not a dask handshake); {fix}")
-        except TimeoutError: raise AtmoError(f"{address} accepts connections but sent no dask handshake within {handshake:g} s, so it is not a dask scheduler; {fix}") from None
-        except EOFError: raise AtmoError(f"{address} accepts connections but closed them without a dask handshake, so it is not a dask scheduler; {fix}") from None
-        except OSError as e: raise AtmoError(f"the dask scheduler at {address} dropped the connection ({e.strerror or type(e).__name__}); {fix}") from None
+        try: ok = _greeting_ok(s, _time.monotonic() + handshake)
+        except TimeoutError: ok, why = False, f"it sent no dask handshake within {handshake:g} s"
+        except EOFError: ok, why = False, "it closed the connection without a dask handshake"
+        except OSError as e: ok, why = False, f"the connection failed: {e.strerror or type(e).__name__}"
+        else: why = "its first message is not a dask handshake"
+        require(ok, f"{not_dask} ({why}); {fix}")
 
 @contextmanager
 def dask_backend(scheduler: str | None = None, # None: this machine; 'threads'/'synchronous'; or a dask.distributed address
@@ -143,14 +153,15 @@ def dask_backend(scheduler: str | None = None, # None: this machine; 'threads'/'
 def _plan_hash(d: dict) -> str: return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 def _create(out: Path, ds: xr.Dataset, layout: dict, attrs: dict) -> None:
-    "An empty store for `ds` with the chunk layout and codec of `layout`, marked incomplete (the folder's own files, .lock and .prepare/, stay)."
+    "An empty store for `ds` with the layout and codec of `layout`, marked incomplete (.lock and .prepare/ stay)."
     import zarr
     T, H, W = ds.sizes['time'], ds.sizes['lat'], ds.sizes['lon']
     g = zarr.open_group(str(out), mode='a', zarr_format=2)
     t0 = pd.Timestamp(ds.time.values[0])
     hours = ((ds.time.values - ds.time.values[0]) / np.timedelta64(1, 'h')).astype(np.float64)
     def coord(name, values, dtype, **a):
-        arr = g.create_array(name, shape=values.shape, chunks=values.shape, dtype=dtype, fill_value=None, overwrite=True)
+        arr = g.create_array(name, shape=values.shape, chunks=values.shape, dtype=dtype, fill_value=None,
+                             overwrite=True)
         arr[:] = values; arr.attrs.update(_ARRAY_DIMENSIONS=[name], **a)
     coord('time', hours.astype('int64') if np.all(hours == np.round(hours)) else hours, 'int64' if np.all(hours == np.round(hours)) else 'float64',
           units=f"hours since {t0.isoformat(sep=' ')}", calendar='proleptic_gregorian', standard_name='time', axis='T')
@@ -158,21 +169,23 @@ def _create(out: Path, ds: xr.Dataset, layout: dict, attrs: dict) -> None:
     coord('lon', ds.lon.values.astype(np.float64), 'float64', units='degrees_east', standard_name='longitude', axis='X')
     chunks = (layout['time_chunk'], min(layout['lat_tile'], H), min(layout['lon_tile'], W))
     for v in ds.data_vars:
-        a = g.create_array(v, shape=(T, H, W), chunks=chunks, dtype='float32', fill_value=float('nan'), compressors=_compressor(layout['codec']), overwrite=True)
+        a = g.create_array(v, shape=(T, H, W), chunks=chunks, dtype='float32', fill_value=float('nan'),
+                           compressors=_compressor(layout['codec']), overwrite=True)
         a.attrs.update(_ARRAY_DIMENSIONS=['time', 'lat', 'lon'], **{k: str(x) for k, x in ds[v].attrs.items()})
     g.attrs.update(Conventions='CF-1.8', title='atmodist training store (atmodist prepare)', **attrs, complete=False)
 
 # %% ../../nbs/06_data.prepare.ipynb #9c6b99c2
 def _finite_block(ds: xr.Dataset, name: str, arr: np.ndarray, a: int) -> None:
-    "Refuse a block of variable `name` starting at time index `a` that holds NaN/inf, naming the first time step and its date."
+    "Refuse a block of variable `name` from time index `a` that holds NaN/inf, naming the first step and its date."
     bad = ~np.isfinite(arr)
     if not bad.any(): return
     i = a + int(np.flatnonzero(bad.any(axis=tuple(range(1, arr.ndim))))[0])
-    raise AtmoError(f"the source has {int(bad.sum())} NaN/inf values of {name} in time steps {a}..{a + len(arr) - 1}, the first at time index {i} "
-                    f"({str(ds.time.values[i])[:16]}); fill them, or prepare a --time span without them into a fresh --out")
+    raise AtmoError(f"the source has {int(bad.sum())} NaN/inf values of {name} in time steps {a}..{a + len(arr) - 1}, "
+                    f"the first at time index {i} ({str(ds.time.values[i])[:16]}); fill them, or prepare a --time span "
+                    "without them into a fresh --out")
 
 def _write_blocks(out: Path, ds: xr.Dataset, blocks: list[tuple[int, int]], done_path: Path, key: str, show: bool) -> None:
-    "Write the blocks not yet recorded in `done_path` (each checked finite first), recording each after its data is written."
+    "Write the blocks not yet recorded in `done_path` (each checked finite first), recording each once written."
     import dask, zarr
     done = set(read_json(done_path, 'prepare progress')['done']) if done_path.exists() else set()
     g = zarr.open_group(str(out), mode='r+', zarr_format=2)
@@ -180,8 +193,11 @@ def _write_blocks(out: Path, ds: xr.Dataset, blocks: list[tuple[int, int]], done
     bar = _progress(total=len(blocks), initial=len(done), desc='prepare', unit='block', disable=not show)
     for i, (a, b) in enumerate(blocks):
         if i in done: continue
-        try: arrays = [np.asarray(x, dtype=np.float32) for x in dask.compute(*[ds[v].isel(time=slice(a, b)).data for v in names])]
-        except OSError as e: raise AtmoError(f"cannot read time steps {a}..{b - 1} of the source ({e.strerror or e}); check its files or the network, then rerun the same command to resume") from None
+        try: arrays = dask.compute(*[ds[v].isel(time=slice(a, b)).data for v in names])
+        except OSError as e:
+            raise AtmoError(f"cannot read time steps {a}..{b - 1} of the source ({e.strerror or e}); check its "
+                            "files or the network, then rerun the same command to resume") from None
+        arrays = [np.asarray(x, dtype=np.float32) for x in arrays]
         for v, arr in zip(names, arrays): _finite_block(ds, v, arr, a)
         for v, arr in zip(names, arrays):
             g[v][a:b] = arr; fault_point('prepare_block')   # tests: killed between variables
@@ -189,9 +205,9 @@ def _write_blocks(out: Path, ds: xr.Dataset, blocks: list[tuple[int, int]], done
         bar.update(1)
     bar.close()
 
-# %% ../../nbs/06_data.prepare.ipynb #b3340d2a
+# %% ../../nbs/06_data.prepare.ipynb #f7a6b1fa
 def _root_attrs(path: Path) -> dict | None:
-    "The root attributes of a local zarr store, read straight from `.zattrs` (v2) or `zarr.json` (v3); {} for a bare group; None if not a store."
+    "Root attributes of a local zarr store, read from `.zattrs` (v2) or `zarr.json` (v3); {} bare; None: not a store."
     path = Path(path)
     for name, pick in (('.zattrs', lambda j: j), ('zarr.json', lambda j: j.get('attributes') or {})):
         if (path / name).is_file():
@@ -201,7 +217,7 @@ def _root_attrs(path: Path) -> dict | None:
 
 def store_kind(path: str | Path, # a folder
               ) -> str | None:   # 'prepared', 'zarr' or None
-    "'prepared' for a store `prepare_store` wrote (or is writing), 'zarr' for another zarr store, None for anything else."
+    "'prepared': a store `prepare_store` wrote (or is writing); 'zarr': another zarr store; None: anything else."
     path = Path(path)
     if not path.is_dir(): return None
     if (path / '.prepare').is_dir(): return 'prepared'
@@ -213,7 +229,7 @@ def local_folder(source,                      # a path, a catalog entry name, or
                  catalog: str | None = None,  # catalog file for entry names
                  params: dict | None = None,  # the entry's parameters
                 ) -> Path | None:             # the local folder the source reads, or None
-    "The local folder a source reads: a path to one, or a catalog entry whose urlpath is one; None for files, globs, URLs and datasets."
+    "The local folder a source reads (a path, or a catalog entry's urlpath); None for files, globs, URLs, datasets."
     if not isinstance(source, (str, Path)): return None
     from atmodist_nb.data.catalog import _looks_like_path, entry_urlpath
     if isinstance(source, Path) or _looks_like_path(source) or os.path.isdir(source): url = str(source)
@@ -227,10 +243,10 @@ def _refuse_foreign(out: Path) -> None:
     if not out.exists() and not out.is_symlink(): return
     require(out.is_dir(), f"{out} exists and is not a folder; choose another --out (prepare writes a new folder)")
     if store_kind(out) == 'prepared': return
-    require(not any(p.name != '.lock' for p in out.iterdir()),
-            f"{out} exists, is not empty and is not an atmodist store; choose another --out (prepare writes only into a new or empty folder or its own store)")
+    require(not any(p.name != '.lock' for p in out.iterdir()), f"{out} exists, is not empty and is not an atmodist "
+            "store; choose another --out (prepare writes only into a new or empty folder, or its own store)")
 
-# %% ../../nbs/06_data.prepare.ipynb #646c4447
+# %% ../../nbs/06_data.prepare.ipynb #bd227154
 def _source_files(source, catalog, params) -> list[Path]:
     "The local files (and zarr folders' metadata and array folders) that `source` reads; [] for a dataset or a URL."
     url = str(source) if isinstance(source, Path) else source
@@ -242,21 +258,23 @@ def _source_files(source, catalog, params) -> list[Path]:
     if '://' in url: return []
     out = []
     for p in map(Path, sorted(glob.glob(url)) if any(c in url for c in '*?[') else [url]):
-        if p.is_dir():   # a zarr store: its metadata files and its array folders (a replaced chunk changes its folder's time)
-            subs = sorted(x for x in p.iterdir() if x.is_dir())
-            out += [f for d in [p, *subs] for f in [d] + [d / m for m in ('.zarray', '.zattrs', '.zgroup', '.zmetadata', 'zarr.json')] if f.exists()]
+        if p.is_dir():   # a zarr store: metadata files and array folders (a replaced chunk changes its folder's time)
+            meta = ('.zarray', '.zattrs', '.zgroup', '.zmetadata', 'zarr.json')
+            for d in [p, *sorted(x for x in p.iterdir() if x.is_dir())]:
+                out += [f for f in [d, *(d / m for m in meta)] if f.exists()]
         elif p.exists(): out.append(p)
     return out
 
 def _source_fingerprint(source, catalog, params, ds: xr.Dataset) -> dict:
-    "What identifies the data a store is made from: coordinates, variables and encodings of `ds`, and each local file's size and mtime."
+    "What identifies a store's data: coordinates and encodings of `ds`, each local source file's size and mtime."
     h = hashlib.sha256()
     for c in ('time', 'lat', 'lon'): h.update(np.ascontiguousarray(ds[c].values).tobytes())
-    enc = {str(v): {k: str(ds[v].encoding.get(k)) for k in ('dtype', 'scale_factor', 'add_offset', 'chunks', 'preferred_chunks')} for v in ds.data_vars}
+    keys = ('dtype', 'scale_factor', 'add_offset', 'chunks', 'preferred_chunks')
+    enc = {str(v): {k: str(ds[v].encoding.get(k)) for k in keys} for v in ds.data_vars}
     files = {}
     for f in _source_files(source, catalog, params): st = os.stat(f); files[str(f)] = [st.st_size, st.st_mtime_ns]
-    return {'source': str(source) if isinstance(source, (str, Path)) else type(source).__name__, 'coords': h.hexdigest()[:16],
-            'encoding': _plan_hash(enc), 'files': files}
+    name = str(source) if isinstance(source, (str, Path)) else type(source).__name__
+    return {'source': name, 'coords': h.hexdigest()[:16], 'encoding': _plan_hash(enc), 'files': files}
 
 def _source_change(old: dict, new: dict) -> str | None:
     "What differs between two source fingerprints, in words; None if nothing."
@@ -265,21 +283,21 @@ def _source_change(old: dict, new: dict) -> str | None:
     for f in sorted(set(old.get('files', {})) | set(new['files'])):
         if f not in new['files']: return f'{f} is gone'
         if f not in old.get('files', {}): return f'{f} is new'
-        if list(old['files'][f]) != list(new['files'][f]): return f'{f} was modified (size or modification time differs)'
+        if list(old['files'][f]) != list(new['files'][f]): return f'{f} was modified (size or modification time)'
     return None
 
 # %% ../../nbs/06_data.prepare.ipynb #313f8ca6
 def _open_input(source, catalog, params, time, level, step, rows_multiple):
     "The lazy canonical source, trimmed to `rows_multiple` rows (a folder that is not a zarr store is refused as such)."
     folder = local_folder(source, catalog, params)
-    require(folder is None or store_kind(folder) is not None, f"{folder} is a folder but not a zarr store (no .zgroup, .zattrs or zarr.json); "
-            "give a zarr store, netCDF file(s) or a catalog entry")
+    require(folder is None or store_kind(folder) is not None, f"{folder} is a folder but not a zarr store (no .zgroup, "
+            ".zattrs or zarr.json); give a zarr store, netCDF file(s) or a catalog entry")
     ds = open_source(source, catalog=catalog, level=level, time=time, step=step, check_finite=False, **(params or {}))
     ds, dropped = trim_rows(ds, rows_multiple)
     return ds, dropped
 
 def _settle_zarr(timeout: float = 10.0) -> None:
-    "Let zarr's I/O loop finish the chunk writes still in flight after one failed (else each is reported at exit, past the one-line error)."
+    "Let zarr's I/O loop finish the chunk writes in flight after one failed (else each is reported at exit)."
     import asyncio
     try: from zarr.core.sync import loop
     except ImportError: return
@@ -304,7 +322,7 @@ def prepare_store(source: str,                  # catalog entry name or path (.z
                   dry_run: bool = False,        # only print the plan (reads metadata, no data values)
                   progress: bool = True,        # progress bar on stderr
                  ) -> dict:                     # the plan (dry run) or the store's summary; both have 'text'
-    "Convert any source into a local zarr training store with its normalisation statistics; resumable, locked; `dry_run` only plans."
+    "Convert any source into a local zarr training store with its normalisation statistics; resumable, locked."
     out = Path(out)
     _refuse_foreign(out)
     ds, dropped = _open_input(source, catalog, params, time, level, step, rows_multiple)
@@ -323,38 +341,42 @@ def prepare_store(source: str,                  # catalog entry name or path (.z
                 fp = _source_fingerprint(source, catalog, params, ds)
                 if _resume_or_done(out, key, fp): return _summary(out, plan)
                 done_path, src_path = out / '.prepare' / 'done.json', out / '.prepare' / 'source.json'
-                if not src_path.exists(): write_json(src_path, fp)   # first: marks the folder as this store's and records its source
-                if (_root_attrs(out) or {}).get('plan_hash') != key: _create(out, ds, LAYOUT, {**attrs, 'source_fingerprint': _plan_hash(fp)})
-                tc = LAYOUT['time_chunk']; per = max(1, int(BLOCK_BYTES // (tc * ds.sizes['lat'] * ds.sizes['lon'] * 4 * len(ds.data_vars)))) * tc
-                blocks = [(a, min(a + per, ds.sizes['time'])) for a in range(0, ds.sizes['time'], per)]
+                if not src_path.exists(): write_json(src_path, fp)   # first: marks the folder as ours
+                if (_root_attrs(out) or {}).get('plan_hash') != key:
+                    _create(out, ds, LAYOUT, {**attrs, 'source_fingerprint': _plan_hash(fp)})
+                tc, T = LAYOUT['time_chunk'], ds.sizes['time']
+                per = max(1, int(BLOCK_BYTES // (tc * ds.sizes['lat'] * ds.sizes['lon'] * 4 * len(ds.data_vars)))) * tc
+                blocks = [(a, min(a + per, T)) for a in range(0, T, per)]
                 with dask_backend(scheduler, workers) as how:
-                    t0 = _time.perf_counter(); _write_blocks(out, ds, blocks, done_path, key, progress); secs = _time.perf_counter() - t0
+                    t0 = _time.perf_counter(); _write_blocks(out, ds, blocks, done_path, key, progress)
+                    secs = _time.perf_counter() - t0
                 _finish(out, train)
             except OSError: _settle_zarr(); raise   # the writes still in flight end before the lock goes
     except OSError as e:   # disk full, read-only, permissions: one line; the store stays incomplete and resumable
         where = f" at {e.filename}" if getattr(e, 'filename', None) else ''
-        raise AtmoError(f"cannot write the store {out} ({e.strerror or type(e).__name__}{where}); free space on its disk or choose a writable --out, "
-                        "then rerun the same command to resume") from None
+        raise AtmoError(f"cannot write the store {out} ({e.strerror or type(e).__name__}{where}); free space on its "
+                        "disk or choose a writable --out, then rerun the same command to resume") from None
     return {**_summary(out, plan), 'backend': how, 'write_seconds': secs}
 
 # %% ../../nbs/06_data.prepare.ipynb #abf4a180
 def _resume_or_done(out: Path, key: str, source: dict) -> bool:
-    "True if `out` is already a complete store of this plan; refuse another plan's store, or a resume from a changed source."
+    "True if `out` is a complete store of this plan; refuse another plan's store, or a resume from a changed source."
     if store_kind(out) != 'prepared': return False           # new or empty (`_refuse_foreign` refused anything else)
     attrs = _root_attrs(out) or {}
-    require(attrs.get('plan_hash', key) == key, f"{out} was prepared with other settings (plan {attrs.get('plan_hash')} vs {key}); use another --out, delete it, or pass the same arguments")
+    require(attrs.get('plan_hash', key) == key, f"{out} was prepared with other settings (plan "
+            f"{attrs.get('plan_hash')} vs {key}); use another --out, delete it, or pass the same arguments")
     if attrs.get('complete') is True:
         if not (out / '.zmetadata').exists(): _consolidate(out)   # a kill cut the tidying short
         return True
     rec = out / '.prepare' / 'source.json'
     if rec.exists():
         what = _source_change(read_json(rec, 'prepare source record'), source)
-        require(what is None, f"the source of {out} changed since its preparation began ({what}); resuming would mix old and new steps: "
-                "restore the source, or prepare into a fresh --out")
+        require(what is None, f"the source of {out} changed since its preparation began ({what}); resuming would mix "
+                "old and new steps: restore the source, or prepare into a fresh --out")
     return False
 
 def _finish(out: Path, train) -> None:
-    "Fit the statistics on the training span, store them, record the chunk sizes, mark the store complete (last) and consolidate."
+    "Fit the statistics on the training span, store them, record chunk sizes, mark complete (last), consolidate."
     import zarr
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Object at')   # .prepare/ is not a zarr node
@@ -382,7 +404,8 @@ def _summary(out: Path, plan: dict) -> dict:
 # %% ../../nbs/06_data.prepare.ipynb #f5e8e14c
 def _arrays(path: Path) -> dict[str, dict]:
     "The arrays of a local v2 store: name → its `.zarray` metadata."
-    return {p.name: json.loads((p / '.zarray').read_text(encoding='utf-8')) for p in sorted(path.iterdir()) if (p / '.zarray').is_file()}
+    subs = [p for p in sorted(path.iterdir()) if (p / '.zarray').is_file()]
+    return {p.name: json.loads((p / '.zarray').read_text(encoding='utf-8')) for p in subs}
 
 def _chunk_keys(meta: dict) -> list[str]:
     "The chunk file names of a v2 array, in C order."
@@ -390,12 +413,12 @@ def _chunk_keys(meta: dict) -> list[str]:
     return [meta.get('dimension_separator', '.').join(map(str, k)) for k in itertools.product(*map(range, grid))]
 
 def _header_size(f: str, meta: dict) -> int | None:
-    "The size chunk file `f` should have from its own header (blosc: the compressed length it states; no codec: the raw chunk); None if unknown."
+    "The size chunk file `f` should have by its header (blosc: the length it states; no codec: the raw chunk), or None."
     codec = (meta.get('compressor') or {}).get('id') if meta.get('compressor') else None
     if codec is None and not meta.get('filters'): return int(np.prod(meta['chunks'])) * np.dtype(meta['dtype']).itemsize
     if codec != 'blosc': return None
     with open(f, 'rb') as fh: head = fh.read(16)
-    return struct.unpack_from('<I', head, 12)[0] if len(head) == 16 else -1
+    return struct.unpack_from('<I', head, 12)[0] if len(head) == 16 else 16   # shorter than its header: refused
 
 def _write_manifest(out: Path) -> None:
     "Record every chunk's size in `out/chunks.json`, refusing a chunk whose header disagrees with its length."
@@ -404,40 +427,47 @@ def _write_manifest(out: Path) -> None:
         row = sizes[name] = []
         for k in _chunk_keys(meta):
             f = f'{out}/{name}/{k}'
-            if not os.path.exists(f): row.append(-1); continue       # never written (all fill value); `verify_store` names it
+            if not os.path.exists(f): row.append(-1); continue       # never written: `verify_store` names it
             size, want = os.stat(f).st_size, _header_size(f, meta)
-            require(want is None or size == want, f"chunk {name}/{k} of {out} is {size} bytes but its header says {want}; the disk may be failing: prepare into a fresh --out")
+            require(want is None or size == want, f"chunk {name}/{k} of {out} is {size} bytes but its header says "
+                    f"{want}; the disk may be failing: prepare into a fresh --out")
             row.append(size)
-    with atomic_write(out / 'chunks.json') as f: json.dump({'sizes': sizes}, f, separators=(',', ':'))   # compact: one number per chunk
+    with atomic_write(out / 'chunks.json') as f: json.dump({'sizes': sizes}, f, separators=(',', ':'))   # compact
 
 def verify_store(path: str | Path, # a store written by `prepare_store`
                 ) -> dict:         # path, fingerprint, chunk count, bytes, newest chunk's time
-    "Refuse a prepared store that is incomplete, or has a missing, truncated or resized chunk (stat calls only); its fingerprint."
+    "Refuse a prepared store that is incomplete or has a missing or resized chunk (stat calls only); its fingerprint."
     path = Path(path)
     require(path.exists(), f"store {path} does not exist; make it with `atmodist prepare SOURCE --out {path}`")
     kind = store_kind(path)
-    require(kind == 'prepared', f"{path} is not a prepared store (" + ('a zarr store that atmodist prepare did not write' if kind else 'not a zarr store')
-            + "); point to a store made by `atmodist prepare`")
+    what = 'a zarr store that atmodist prepare did not write' if kind else 'not a zarr store'
+    require(kind == 'prepared', f"{path} is not a prepared store ({what}); point to a store made by `atmodist prepare`")
     attrs = _root_attrs(path) or {}
-    require(attrs.get('complete') is True, f"store {path} is incomplete (its preparation was stopped); rerun `atmodist prepare` with the same arguments to finish it")
+    require(attrs.get('complete') is True, f"store {path} is incomplete (its preparation was stopped); rerun `atmodist "
+            "prepare` with the same arguments to finish it")
     man = read_json(path / 'chunks.json', 'chunk sizes')['sizes'] if (path / 'chunks.json').exists() else {}
     h, n, total, newest = hashlib.sha256(str(attrs.get('plan_hash')).encode()), 0, 0, 0
     for name, meta in _arrays(path).items():
-        keys, want, missing, first = _chunk_keys(meta), man.get(name), [], None
-        require(not man or (want is not None and len(want) == len(keys)), f"store {path}: chunks.json does not list the {len(keys)} chunks of {name}; prepare it again into a fresh --out")
-        for i, k in enumerate(keys):
-            f = f'{path}/{name}/{k}'
-            try: st = os.stat(f)
-            except FileNotFoundError: missing.append(i); first = first or (i, k, None); continue
-            expect = want[i] if want is not None else _header_size(f, meta)
-            if expect is not None and st.st_size != expect: first = first or (i, k, (st.st_size, expect)); continue
-            h.update(f'{name}/{k}:{st.st_size}:{st.st_mtime_ns};'.encode()); n += 1; total += st.st_size; newest = max(newest, st.st_mtime_ns)
-        if first is None: continue
-        i, k, sizes = first
-        where = f"time index {i // math.prod(math.ceil(s / c) for s, c in zip(meta['shape'][1:], meta['chunks'][1:])) * meta['chunks'][0]}" if len(meta['shape']) == 3 else f"chunk {k}"
-        if sizes is None: raise AtmoError(f"store {path} is missing {len(missing)} chunk(s) of {name}, the first at {where} ({name}/{k}); rerun `atmodist prepare` into a fresh --out")
-        raise AtmoError(f"store {path}: chunk {name}/{k} ({where}) is {sizes[0]} bytes, not the {sizes[1]} it was written with (truncated or damaged); "
-                        "prepare the store again into a fresh --out")
+        keys, want, base, got = _chunk_keys(meta), man.get(name), f'{path}/{name}/', []
+        require(not man or (want is not None and len(want) == len(keys)), f"store {path}: chunks.json does not list "
+                f"the {len(keys)} chunks of {name}; prepare it again into a fresh --out")
+        for k in keys:            # the hot loop: one stat per chunk
+            try: st = os.stat(base + k); got.append((st.st_size, st.st_mtime_ns))
+            except FileNotFoundError: got.append((-1, 0))
+        got = np.array(got, dtype=np.int64).reshape(-1, 2)
+        if want is None: want = [_header_size(base + k, meta) if s >= 0 else -1 for k, s in zip(keys, got[:, 0])]
+        expect = np.array([-2 if w is None else w for w in want], dtype=np.int64)   # -2: no size stated
+        bad = np.flatnonzero((got[:, 0] < 0) | ((expect >= 0) & (got[:, 0] != expect)))
+        h.update(name.encode()); h.update(got.tobytes())
+        n, total, newest = n + len(keys), total + int(got[:, 0].sum()), max(newest, int(got[:, 1].max(initial=0)))
+        if not len(bad): continue
+        i = int(bad[0]); k = keys[i]
+        per_step = math.prod(math.ceil(s / c) for s, c in zip(meta['shape'][1:], meta['chunks'][1:]))
+        where = f"time index {i // per_step * meta['chunks'][0]}" if len(meta['shape']) == 3 else f"chunk {k}"
+        if got[i, 0] < 0: raise AtmoError(f"store {path} is missing {int((got[:, 0] < 0).sum())} chunk(s) of {name}, "
+                                          f"the first at {where} ({name}/{k}); prepare it again into a fresh --out")
+        raise AtmoError(f"store {path}: chunk {name}/{k} ({where}) is {got[i, 0]} bytes, not the {expect[i]} it was "
+                        "written with (truncated or damaged); prepare the store again into a fresh --out")
     return {'path': str(path.resolve()), 'fingerprint': h.hexdigest()[:16], 'n_chunks': n, 'bytes': total,
             'newest': _time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(newest / 1e9))}
 
@@ -445,7 +475,7 @@ def check_store(path: str | Path,                    # a store written by `prepa
                 expect_grid: tuple[int, int] | None = None, # (n_lat, n_lon) the run is configured for
                 expect_vars: tuple[str, ...] | None = None, # variables the run needs, e.g. ('vo', 'd')
                ) -> xr.Dataset:                      # the store, opened lazily without dask
-    "Open a prepared store if it is complete, has every chunk whole and a regular time axis, and matches the expected grid and variables."
+    "Open a prepared store if complete, every chunk whole, time regular, and of the expected grid and variables."
     path = Path(path); info = verify_store(path)
     ds = xr.open_dataset(str(path), engine='zarr', chunks=None, cache=False)   # cache=False: reading a window must not keep the whole variable
     ds.attrs['atmodist_store'] = json.dumps(info)
@@ -461,7 +491,7 @@ def store_stats(path: str | Path) -> NormStats:
     "The normalisation statistics stored with a prepared store (fitted on its training span)."
     return NormStats.from_json(Path(path) / 'norm_stats.json')
 
-# %% ../../nbs/06_data.prepare.ipynb #eb18b39d
+# %% ../../nbs/06_data.prepare.ipynb #bce11a03
 def _first_undecodable(path: Path) -> str | None:
     "The first chunk (`var/key`) of a local v2 store that its codec cannot decode, or None."
     import numcodecs
@@ -476,13 +506,16 @@ def _first_undecodable(path: Path) -> str | None:
     return None
 
 @contextmanager
-def store_reads(ds: xr.Dataset | str | Path | None): # the dataset being read (its `atmodist_store` attribute names the store), or the store
-    "Turn a chunk that cannot be decompressed, met while reading, into one line naming the store and the first such chunk."
+def store_reads(ds: xr.Dataset | str | Path | None): # the dataset read (its `atmodist_store` attribute) or the store
+    "Turn a chunk that cannot be decompressed, met while reading, into one line naming the store and the first one."
     try: yield
     except RuntimeError as e:
         msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         if 'decompress' not in msg and 'blosc' not in msg.lower(): raise
-        path = json.loads(ds.attrs.get('atmodist_store', 'null') or 'null') if isinstance(ds, xr.Dataset) else ({'path': str(ds)} if ds else None)
-        if path is None: raise AtmoError(f"a chunk of the data cannot be decompressed ({msg}); the data is damaged: recreate or re-download it") from None
-        bad = _first_undecodable(Path(path['path']))
-        raise AtmoError(f"store {path['path']}: chunk {bad or '?'} cannot be decompressed ({msg}); the store is damaged: prepare it again into a fresh --out") from None
+        if isinstance(ds, xr.Dataset): path = (json.loads(ds.attrs.get('atmodist_store') or 'null') or {}).get('path')
+        else: path = str(ds) if ds else None
+        if path is None: raise AtmoError(f"a chunk of the data cannot be decompressed ({msg}); the data is damaged: "
+                                         "recreate or re-download it") from None
+        bad = _first_undecodable(Path(path))
+        raise AtmoError(f"store {path}: chunk {bad or '?'} cannot be decompressed ({msg}); the store is damaged: "
+                        "prepare it again into a fresh --out") from None

@@ -99,7 +99,7 @@ def block_order(n_blocks: int,   # blocks in the span
 
 # %% ../../nbs/07_data.stream.ipynb #6061a533
 def open_store_ds(store) -> xr.Dataset:
-    "A canonical dataset from a prepared store path (checked: complete, every chunk whole; opened without dask) or a dataset as is."
+    "A canonical dataset from a prepared store path (checked, opened without dask) or a dataset as is."
     if isinstance(store, xr.Dataset): return store
     from atmodist_nb.data.prepare import check_store
     return check_store(store)
@@ -116,7 +116,7 @@ def read_steps(store_or_ds,                 # a prepared store path or a canonic
     if isinstance(times, tuple): times = slice(*times)
     idx = np.arange(ds.sizes['time'])[times] if isinstance(times, slice) else np.asarray(times, dtype=np.int64)
     from atmodist_nb.data.prepare import store_reads
-    with store_reads(ds): return load_steps(ds, stats, idx, out=out, dtype=dtype, chunk=chunk)   # a damaged chunk: one line naming it
+    with store_reads(ds): return load_steps(ds, stats, idx, out=out, dtype=dtype, chunk=chunk)   # a bad chunk: one line
 
 # %% ../../nbs/07_data.stream.ipynb #1e424a5b
 class StreamPairs:
