@@ -11,7 +11,6 @@ import numpy as np, pandas as pd, xarray as xr
 from ..core import AtmoError, require, fault_point, write_json, read_json, atomic_write, run_lock, progress as _progress
 from .catalog import open_source, validate_dataset
 from .normalize import NormStats, fit_norm
-from .synthetic import _store_attrs   # a store's root attributes, read afresh
 
 # %% auto #0
 __all__ = ['LAYOUT', 'BLOCK_BYTES', 'RECORDED_READ_MB_S', 'trim_rows', 'estimate_plan', 'dask_backend', 'store_kind',
@@ -205,7 +204,7 @@ def _write_blocks(out: Path, ds: xr.Dataset, blocks: list[tuple[int, int]], done
         bar.update(1)
     bar.close()
 
-# %% ../../nbs/06_data.prepare.ipynb #f7a6b1fa
+# %% ../../nbs/06_data.prepare.ipynb #e557be34
 def _root_attrs(path: Path) -> dict | None:
     "Root attributes of a local zarr store, read from `.zattrs` (v2) or `zarr.json` (v3); {} bare; None: not a store."
     path = Path(path)
@@ -246,7 +245,7 @@ def _refuse_foreign(out: Path) -> None:
     require(not any(p.name != '.lock' for p in out.iterdir()), f"{out} exists, is not empty and is not an atmodist "
             "store; choose another --out (prepare writes only into a new or empty folder, or its own store)")
 
-# %% ../../nbs/06_data.prepare.ipynb #bd227154
+# %% ../../nbs/06_data.prepare.ipynb #96e508cd
 def _source_files(source, catalog, params) -> list[Path]:
     "The local files (and zarr folders' metadata and array folders) that `source` reads; [] for a dataset or a URL."
     url = str(source) if isinstance(source, Path) else source
@@ -491,7 +490,7 @@ def store_stats(path: str | Path) -> NormStats:
     "The normalisation statistics stored with a prepared store (fitted on its training span)."
     return NormStats.from_json(Path(path) / 'norm_stats.json')
 
-# %% ../../nbs/06_data.prepare.ipynb #bce11a03
+# %% ../../nbs/06_data.prepare.ipynb #e05fcafd
 def _first_undecodable(path: Path) -> str | None:
     "The first chunk (`var/key`) of a local v2 store that its codec cannot decode, or None."
     import numcodecs
