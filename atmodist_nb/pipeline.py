@@ -234,6 +234,7 @@ def open_data(cfg: RunConfig,                # the run's config
              ):                              # the canonical dataset (lazy)
     "Open the run's canonical dataset (the cached shallow-water store, or a catalog entry / path), with the grid rule applied."
     from atmodist_nb.data.catalog import open_source
+    from atmodist_nb.data.prepare import local_folder, store_kind, verify_store, store_reads
     d = cfg.data
     if d.source == 'swe':
         from atmodist_nb.data.synthetic import swe_cache_path
@@ -241,8 +242,16 @@ def open_data(cfg: RunConfig,                # the run's config
         if run_path is not None and (run_path / 'data.json').exists(): path = Path(read_json(run_path / 'data.json')['path'])
         src, kw = str(path), {}
     else: src, kw = d.source, dict(catalog=d.catalog, **d.params)
-    ds = open_source(src, level=d.level, time=tuple(d.time) if d.time else None, step=d.step,
-                     max_lag=cfg.pretext.model.n_classes, check_finite=d.check_finite, **kw)
+    folder, store = local_folder(src, kw.get('catalog'), d.params if d.source != 'swe' else None), None
+    if folder is not None:   # a zarr store; a prepared one must be complete with every chunk whole (stat calls only)
+        kind = store_kind(folder)
+        require(kind is not None, f"{folder} is a folder but not a zarr store (no .zgroup, .zattrs or zarr.json), so "
+                "not a prepared store; give --data.source a store made by `atmodist prepare`, a zarr store or .nc file")
+        if kind == 'prepared': store = verify_store(folder)
+    with store_reads(folder if store is not None else None):   # the NaN scan reads every value: a bad chunk is named
+        ds = open_source(src, level=d.level, time=tuple(d.time) if d.time else None, step=d.step,
+                         max_lag=cfg.pretext.model.n_classes, check_finite=d.check_finite, **kw)
+    if store is not None: ds.attrs['atmodist_store'] = json.dumps(store)   # `Context.checked` records and compares it
     return apply_grid_rule(ds, cfg.superres.factor, d.grid_rule) if grid_rule else ds
 
 # %% ../nbs/50_pipeline.ipynb #2502d9a4
@@ -332,14 +341,29 @@ class Context:
         return self._ds
 
     def checked(self, ds):
-        "`ds`, refused if it differs in grid or length from the data the run's `data` stage recorded."
+        "`ds`, refused if its grid or length differs from what the `data` stage recorded, or if its store changed."
         if self.finished('data'):
             info = read_json(self.folder('data', '.') / '.done' / 'data.json', 'data stage marker')
             now = [int(ds.sizes['time']), [int(ds.sizes['lat']), int(ds.sizes['lon'])]]
             require(now == [info['n_time'], info['grid']], f"the data of this run changed: {now[0]} steps on {now[1][0]} x {now[1][1]} "
                     f"now, {info['n_time']} on {info['grid'][0]} x {info['grid'][1]} when the run began; point --data.source at the "
                     "data the run was made with, or use another --out")
+        store = json.loads(ds.attrs.get('atmodist_store') or 'null')   # set by open_data for a prepared store
+        if store is not None: self._check_store(store)
         return ds
+
+    def _check_store(self, store: dict) -> None:
+        "Record the store's fingerprint (store.json) until the data stage finishes; then refuse a changed store."
+        rec = self.folder('data', '.') / 'store.json'
+        if not self.finished('data'):
+            if int(os.environ.get('RANK', 0)) == 0: write_json(self.run.path / 'store.json', store)
+            return
+        if not rec.exists(): return                     # a run made before stores were fingerprinted
+        old = read_json(rec, 'store fingerprint')
+        require(old['fingerprint'] == store['fingerprint'], f"the store {store['path']} changed since this run began "
+                f"({old['n_chunks']} chunks, newest written {old['newest']} then; {store['n_chunks']} chunks, "
+                f"newest written {store['newest']} now: rewritten, replaced or copied); resume with the store "
+                "as it was, or start a fresh --out")
 
     @property
     def split(self) -> tuple[tuple[int, int], tuple[int, int]]:
@@ -366,7 +390,8 @@ class Context:
         if self._fields is None:
             from atmodist_nb.data.normalize import to_tensor
             dt = torch.bfloat16 if self.device.type == 'cuda' else torch.float32
-            self._fields = to_tensor(self.ds, self.stats, device=self.device, dtype=dt)
+            from atmodist_nb.data.prepare import store_reads
+            with store_reads(self.ds): self._fields = to_tensor(self.ds, self.stats, device=self.device, dtype=dt)
         return self._fields
 
     @property
@@ -381,7 +406,9 @@ class Context:
     def eval_fields(self, idx: np.ndarray) -> torch.Tensor:
         "Normalised fields at time indices `idx`, float32 on the CPU, read from the data (never the bf16 block)."
         from atmodist_nb.data.normalize import to_tensor
-        return to_tensor(self.ds.isel(time=np.asarray(idx)), self.stats, device='cpu', dtype=torch.float32)
+        from atmodist_nb.data.prepare import store_reads
+        with store_reads(self.ds):
+            return to_tensor(self.ds.isel(time=np.asarray(idx)), self.stats, device='cpu', dtype=torch.float32)
 
     def pairs(self, span: tuple[int, int], offset: int, *, sr: bool = False, pairs_per_epoch: int | None = None):
         "Δt pairs (or, with `sr`, low/high-resolution patches) over `span`: see `pair_source`."
@@ -460,6 +487,9 @@ def plan_run(cfg: RunConfig,                 # the run's config
     from atmodist_nb.data.prepare import _gb
     read = field_bytes(len(times), H0, W, 2, src['bytes']); held = field_bytes(len(times), H, W, 2, 2 if dev.type == 'cuda' else 4)
     stream = streams(d, len(times), H, W, dev)
+    from atmodist_nb.data.prepare import local_folder, store_kind
+    folder = local_folder(d.source, d.catalog, d.params) if d.source != 'swe' else None
+    prepared = folder is not None and store_kind(folder) == 'prepared'   # opened above: complete, every chunk checked
     rate = MEASURED_RATES['cuda' if dev.type == 'cuda' else 'cpu']
     pairs = cfg.pretext.steps * cfg.pretext.batch
     gan = (cfg.superres.pretrain_steps + 2 * cfg.superres.gan_steps) * cfg.superres.batch
@@ -470,7 +500,8 @@ def plan_run(cfg: RunConfig,                 # the run's config
              f"bytes to read: {_gb(read)} (vo and d, {src['bytes']} bytes per value)",
              f"memory: the normalised fields take {_gb(held)} on {dev.type} against data.memory_gb {d.memory_gb:g} GB -> "
              + (f"streamed in windows from a local store (data.stream {d.stream})" if stream else f"held in memory (data.stream {d.stream})")]
-    if stream and d.source != 'swe':
+    if prepared: lines.append(f"store: {folder} is prepared (complete, every chunk checked)")
+    elif stream and d.source != 'swe':
         lines.append(f"prepare once: atmodist prepare {d.source} --out STORE.zarr --time {T[0]:%Y-%m-%d} {T[-1]:%Y-%m-%d} "
                      f"--train {T[t0]:%Y-%m-%d} {T[t1 - 1]:%Y-%m-%d}" + (f" --level {d.level:g}" if d.level is not None else '')
                      + (f" --step {d.step}" if d.step else '')

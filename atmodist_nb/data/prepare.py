@@ -4,18 +4,17 @@
 
 # %% ../../nbs/06_data.prepare.ipynb #4397ab14
 from __future__ import annotations
-import hashlib, json, math, os, shutil, socket, time as _time, warnings
+import glob, hashlib, itertools, json, math, os, shutil, socket, struct, time as _time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, xarray as xr
-from ..core import AtmoError, require, fault_point, write_json, read_json, progress as _progress
+from ..core import AtmoError, require, fault_point, write_json, read_json, atomic_write, run_lock, progress as _progress
 from .catalog import open_source, validate_dataset
 from .normalize import NormStats, fit_norm
-from .synthetic import _store_attrs   # a store's root attributes, read afresh
 
 # %% auto #0
-__all__ = ['LAYOUT', 'BLOCK_BYTES', 'RECORDED_READ_MB_S', 'trim_rows', 'estimate_plan', 'dask_backend', 'prepare_store',
-           'check_store', 'store_stats']
+__all__ = ['LAYOUT', 'BLOCK_BYTES', 'RECORDED_READ_MB_S', 'trim_rows', 'estimate_plan', 'dask_backend', 'store_kind',
+           'local_folder', 'prepare_store', 'verify_store', 'check_store', 'store_stats', 'store_reads']
 
 # %% ../../nbs/06_data.prepare.ipynb #d3396a36
 LAYOUT = dict(time_chunk=1, lat_tile=180, lon_tile=1440, codec='blosc-lz4')   # see bench/RESULTS.md
@@ -88,13 +87,47 @@ def estimate_plan(ds: xr.Dataset,              # the lazy canonical source (afte
     return plan
 
 # %% ../../nbs/06_data.prepare.ipynb #06a58b68
-def _reachable(address: str, timeout: float = 3.0) -> None:
-    "Refuse a scheduler address whose TCP port does not answer within `timeout` seconds."
-    hostport = address.split('://', 1)[-1].rstrip('/')
-    host, _, port = hostport.rpartition(':')
-    require(host and port.isdigit(), f"scheduler address {address!r} is not host:port; give it like tcp://10.0.0.5:8786")
-    try: socket.create_connection((host.strip('[]'), int(port)), timeout=timeout).close()
-    except OSError as e: raise AtmoError(f"cannot reach the dask scheduler at {address} ({e.strerror or type(e).__name__}); start it (dask scheduler) or drop --scheduler to use this machine") from None
+def _read_exactly(s: socket.socket, n: int, deadline: float) -> bytes:
+    "`n` bytes from `s` before `deadline` (time.monotonic); TimeoutError or EOFError otherwise."
+    buf = b''
+    while len(buf) < n:
+        left = deadline - _time.monotonic()
+        if left <= 0: raise TimeoutError
+        s.settimeout(left); got = s.recv(n - len(buf))
+        if not got: raise EOFError
+        buf += got
+    return buf
+
+def _greeting_ok(s: socket.socket, deadline: float) -> bool:
+    "Whether the first message on `s` is a dask greeting: 8 bytes of length, then frames (count, lengths, bytes)."
+    (n,) = struct.unpack('<Q', _read_exactly(s, 8, deadline))
+    if not 16 <= n <= 1 << 16: return False               # garbage read as a length: never allocate it
+    body = _read_exactly(s, n, deadline); (k,) = struct.unpack_from('<Q', body)
+    if not (1 <= k <= 64 and 8 + 8 * k <= n): return False
+    return 8 + 8 * k + sum(struct.unpack_from(f'<{k}Q', body, 8)) == n and b'python' in body
+
+def _reachable(address: str,          # the scheduler address, tcp://host:port or host:port
+               timeout: float = 3.0,   # seconds for the port to answer
+               handshake: float = 10.0, # seconds for a tcp server's first message, which a dask scheduler sends at once
+              ) -> None:
+    "Refuse a scheduler address whose port does not answer, or (tcp) whose first message is not a dask greeting."
+    scheme, _, hostport = address.rpartition('://')
+    host, _, port = hostport.rstrip('/').rpartition(':')
+    require(host and port.isdigit(), f"scheduler address {address!r} is not host:port; give it as tcp://10.0.0.5:8786")
+    fix = "give the address the scheduler printed (dask scheduler), or drop --scheduler to use this machine"
+    not_dask = f"{address} answers but is not a dask scheduler"
+    try: s = socket.create_connection((host.strip('[]'), int(port)), timeout=timeout)
+    except OSError as e:
+        raise AtmoError(f"cannot reach the dask scheduler at {address} ({e.strerror or type(e).__name__}); "
+                        "start it (dask scheduler) or drop --scheduler to use this machine") from None
+    with s:
+        if scheme not in ('', 'tcp'): return          # tls:// and others: dask.distributed's own timeout applies
+        try: ok = _greeting_ok(s, _time.monotonic() + handshake)
+        except TimeoutError: ok, why = False, f"it sent no dask handshake within {handshake:g} s"
+        except EOFError: ok, why = False, "it closed the connection without a dask handshake"
+        except OSError as e: ok, why = False, f"the connection failed: {e.strerror or type(e).__name__}"
+        else: why = "its first message is not a dask handshake"
+        require(ok, f"{not_dask} ({why}); {fix}")
 
 @contextmanager
 def dask_backend(scheduler: str | None = None, # None: this machine; 'threads'/'synchronous'; or a dask.distributed address
@@ -119,14 +152,15 @@ def dask_backend(scheduler: str | None = None, # None: this machine; 'threads'/'
 def _plan_hash(d: dict) -> str: return hashlib.sha256(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
 def _create(out: Path, ds: xr.Dataset, layout: dict, attrs: dict) -> None:
-    "An empty store for `ds` with the chunk layout and codec of `layout`, marked incomplete."
+    "An empty store for `ds` with the layout and codec of `layout`, marked incomplete (.lock and .prepare/ stay)."
     import zarr
     T, H, W = ds.sizes['time'], ds.sizes['lat'], ds.sizes['lon']
-    g = zarr.open_group(str(out), mode='w', zarr_format=2)
+    g = zarr.open_group(str(out), mode='a', zarr_format=2)
     t0 = pd.Timestamp(ds.time.values[0])
     hours = ((ds.time.values - ds.time.values[0]) / np.timedelta64(1, 'h')).astype(np.float64)
     def coord(name, values, dtype, **a):
-        arr = g.create_array(name, shape=values.shape, chunks=values.shape, dtype=dtype, fill_value=None)
+        arr = g.create_array(name, shape=values.shape, chunks=values.shape, dtype=dtype, fill_value=None,
+                             overwrite=True)
         arr[:] = values; arr.attrs.update(_ARRAY_DIMENSIONS=[name], **a)
     coord('time', hours.astype('int64') if np.all(hours == np.round(hours)) else hours, 'int64' if np.all(hours == np.round(hours)) else 'float64',
           units=f"hours since {t0.isoformat(sep=' ')}", calendar='proleptic_gregorian', standard_name='time', axis='T')
@@ -134,13 +168,23 @@ def _create(out: Path, ds: xr.Dataset, layout: dict, attrs: dict) -> None:
     coord('lon', ds.lon.values.astype(np.float64), 'float64', units='degrees_east', standard_name='longitude', axis='X')
     chunks = (layout['time_chunk'], min(layout['lat_tile'], H), min(layout['lon_tile'], W))
     for v in ds.data_vars:
-        a = g.create_array(v, shape=(T, H, W), chunks=chunks, dtype='float32', fill_value=float('nan'), compressors=_compressor(layout['codec']))
+        a = g.create_array(v, shape=(T, H, W), chunks=chunks, dtype='float32', fill_value=float('nan'),
+                           compressors=_compressor(layout['codec']), overwrite=True)
         a.attrs.update(_ARRAY_DIMENSIONS=['time', 'lat', 'lon'], **{k: str(x) for k, x in ds[v].attrs.items()})
     g.attrs.update(Conventions='CF-1.8', title='atmodist training store (atmodist prepare)', **attrs, complete=False)
 
 # %% ../../nbs/06_data.prepare.ipynb #9c6b99c2
+def _finite_block(ds: xr.Dataset, name: str, arr: np.ndarray, a: int) -> None:
+    "Refuse a block of variable `name` from time index `a` that holds NaN/inf, naming the first step and its date."
+    bad = ~np.isfinite(arr)
+    if not bad.any(): return
+    i = a + int(np.flatnonzero(bad.any(axis=tuple(range(1, arr.ndim))))[0])
+    raise AtmoError(f"the source has {int(bad.sum())} NaN/inf values of {name} in time steps {a}..{a + len(arr) - 1}, "
+                    f"the first at time index {i} ({str(ds.time.values[i])[:16]}); fill them, or prepare a --time span "
+                    "without them into a fresh --out")
+
 def _write_blocks(out: Path, ds: xr.Dataset, blocks: list[tuple[int, int]], done_path: Path, key: str, show: bool) -> None:
-    "Write the blocks not yet recorded in `done_path`, recording each after its data is written."
+    "Write the blocks not yet recorded in `done_path` (each checked finite first), recording each once written."
     import dask, zarr
     done = set(read_json(done_path, 'prepare progress')['done']) if done_path.exists() else set()
     g = zarr.open_group(str(out), mode='r+', zarr_format=2)
@@ -148,19 +192,120 @@ def _write_blocks(out: Path, ds: xr.Dataset, blocks: list[tuple[int, int]], done
     bar = _progress(total=len(blocks), initial=len(done), desc='prepare', unit='block', disable=not show)
     for i, (a, b) in enumerate(blocks):
         if i in done: continue
-        arrays = dask.compute(*[ds[v].isel(time=slice(a, b)).data for v in names])
+        try: arrays = dask.compute(*[ds[v].isel(time=slice(a, b)).data for v in names])
+        except OSError as e:
+            raise AtmoError(f"cannot read time steps {a}..{b - 1} of the source ({e.strerror or e}); check its "
+                            "files or the network, then rerun the same command to resume") from None
+        arrays = [np.asarray(x, dtype=np.float32) for x in arrays]
+        for v, arr in zip(names, arrays): _finite_block(ds, v, arr, a)
         for v, arr in zip(names, arrays):
-            g[v][a:b] = np.asarray(arr, dtype=np.float32); fault_point('prepare_block')   # tests: killed between variables
+            g[v][a:b] = arr; fault_point('prepare_block')   # tests: killed between variables
         done.add(i); write_json(done_path, {'plan': key, 'done': sorted(done)})
         bar.update(1)
     bar.close()
 
+# %% ../../nbs/06_data.prepare.ipynb #e557be34
+def _root_attrs(path: Path) -> dict | None:
+    "Root attributes of a local zarr store, read from `.zattrs` (v2) or `zarr.json` (v3); {} bare; None: not a store."
+    path = Path(path)
+    for name, pick in (('.zattrs', lambda j: j), ('zarr.json', lambda j: j.get('attributes') or {})):
+        if (path / name).is_file():
+            try: return dict(pick(json.loads((path / name).read_text(encoding='utf-8'))))
+            except (OSError, ValueError, TypeError, AttributeError): return None
+    return {} if (path / '.zgroup').is_file() or (path / '.zmetadata').is_file() else None
+
+def store_kind(path: str | Path, # a folder
+              ) -> str | None:   # 'prepared', 'zarr' or None
+    "'prepared': a store `prepare_store` wrote (or is writing); 'zarr': another zarr store; None: anything else."
+    path = Path(path)
+    if not path.is_dir(): return None
+    if (path / '.prepare').is_dir(): return 'prepared'
+    attrs = _root_attrs(path)
+    if attrs is None: return None
+    return 'prepared' if 'plan_hash' in attrs else 'zarr'
+
+def local_folder(source,                      # a path, a catalog entry name, or a dataset
+                 catalog: str | None = None,  # catalog file for entry names
+                 params: dict | None = None,  # the entry's parameters
+                ) -> Path | None:             # the local folder the source reads, or None
+    "The local folder a source reads (a path, or a catalog entry's urlpath); None for files, globs, URLs, datasets."
+    if not isinstance(source, (str, Path)): return None
+    from atmodist_nb.data.catalog import _looks_like_path, entry_urlpath
+    if isinstance(source, Path) or _looks_like_path(source) or os.path.isdir(source): url = str(source)
+    else:
+        try: url = entry_urlpath(source, catalog, **(params or {}))
+        except AtmoError: return None          # opening the source says what is wrong
+    return Path(url) if '://' not in url and os.path.isdir(url) else None
+
+def _refuse_foreign(out: Path) -> None:
+    "Refuse an `--out` that exists, is not empty and is not a store `prepare_store` wrote (nothing in it is touched)."
+    if not out.exists() and not out.is_symlink(): return
+    require(out.is_dir(), f"{out} exists and is not a folder; choose another --out (prepare writes a new folder)")
+    if store_kind(out) == 'prepared': return
+    require(not any(p.name != '.lock' for p in out.iterdir()), f"{out} exists, is not empty and is not an atmodist "
+            "store; choose another --out (prepare writes only into a new or empty folder, or its own store)")
+
+# %% ../../nbs/06_data.prepare.ipynb #96e508cd
+def _source_files(source, catalog, params) -> list[Path]:
+    "The local files (and zarr folders' metadata and array folders) that `source` reads; [] for a dataset or a URL."
+    url = str(source) if isinstance(source, Path) else source
+    if not isinstance(url, str): return []
+    from atmodist_nb.data.catalog import _looks_like_path, entry_urlpath
+    if not (_looks_like_path(url) or os.path.exists(url)):
+        try: url = entry_urlpath(url, catalog, **(params or {}))
+        except AtmoError: return []
+    if '://' in url: return []
+    out = []
+    for p in map(Path, sorted(glob.glob(url)) if any(c in url for c in '*?[') else [url]):
+        if p.is_dir():   # a zarr store: metadata files and array folders (a replaced chunk changes its folder's time)
+            meta = ('.zarray', '.zattrs', '.zgroup', '.zmetadata', 'zarr.json')
+            for d in [p, *sorted(x for x in p.iterdir() if x.is_dir())]:
+                out += [f for f in [d, *(d / m for m in meta)] if f.exists()]
+        elif p.exists(): out.append(p)
+    return out
+
+def _source_fingerprint(source, catalog, params, ds: xr.Dataset) -> dict:
+    "What identifies a store's data: coordinates and encodings of `ds`, each local source file's size and mtime."
+    h = hashlib.sha256()
+    for c in ('time', 'lat', 'lon'): h.update(np.ascontiguousarray(ds[c].values).tobytes())
+    keys = ('dtype', 'scale_factor', 'add_offset', 'chunks', 'preferred_chunks')
+    enc = {str(v): {k: str(ds[v].encoding.get(k)) for k in keys} for v in ds.data_vars}
+    files = {}
+    for f in _source_files(source, catalog, params): st = os.stat(f); files[str(f)] = [st.st_size, st.st_mtime_ns]
+    name = str(source) if isinstance(source, (str, Path)) else type(source).__name__
+    return {'source': name, 'coords': h.hexdigest()[:16], 'encoding': _plan_hash(enc), 'files': files}
+
+def _source_change(old: dict, new: dict) -> str | None:
+    "What differs between two source fingerprints, in words; None if nothing."
+    if old.get('coords') != new['coords']: return 'its time, latitude or longitude values differ'
+    if old.get('encoding') != new['encoding']: return 'its variables are stored differently (dtype, packing or chunks)'
+    for f in sorted(set(old.get('files', {})) | set(new['files'])):
+        if f not in new['files']: return f'{f} is gone'
+        if f not in old.get('files', {}): return f'{f} is new'
+        if list(old['files'][f]) != list(new['files'][f]): return f'{f} was modified (size or modification time)'
+    return None
+
 # %% ../../nbs/06_data.prepare.ipynb #313f8ca6
 def _open_input(source, catalog, params, time, level, step, rows_multiple):
-    "The lazy canonical source, trimmed to `rows_multiple` rows."
+    "The lazy canonical source, trimmed to `rows_multiple` rows (a folder that is not a zarr store is refused as such)."
+    folder = local_folder(source, catalog, params)
+    require(folder is None or store_kind(folder) is not None, f"{folder} is a folder but not a zarr store (no .zgroup, "
+            ".zattrs or zarr.json); give a zarr store, netCDF file(s) or a catalog entry")
     ds = open_source(source, catalog=catalog, level=level, time=time, step=step, check_finite=False, **(params or {}))
     ds, dropped = trim_rows(ds, rows_multiple)
     return ds, dropped
+
+def _settle_zarr(timeout: float = 10.0) -> None:
+    "Let zarr's I/O loop finish the chunk writes in flight after one failed (else each is reported at exit)."
+    import asyncio
+    try: from zarr.core.sync import loop
+    except ImportError: return
+    if loop[0] is None or not loop[0].is_running(): return
+    async def rest():
+        others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        if others: await asyncio.wait(others, timeout=timeout)
+    try: asyncio.run_coroutine_threadsafe(rest(), loop[0]).result(timeout + 1)
+    except Exception: pass
 
 def prepare_store(source: str,                  # catalog entry name or path (.zarr, .nc, glob)
                   out: str | Path,              # the store to write (a folder ending .zarr)
@@ -176,8 +321,9 @@ def prepare_store(source: str,                  # catalog entry name or path (.z
                   dry_run: bool = False,        # only print the plan (reads metadata, no data values)
                   progress: bool = True,        # progress bar on stderr
                  ) -> dict:                     # the plan (dry run) or the store's summary; both have 'text'
-    "Convert any source into a local zarr training store with its normalisation statistics; resumable; `dry_run` only plans."
+    "Convert any source into a local zarr training store with its normalisation statistics; resumable, locked."
     out = Path(out)
+    _refuse_foreign(out)
     ds, dropped = _open_input(source, catalog, params, time, level, step, rows_multiple)
     plan = estimate_plan(ds, train=train, workers=workers or os.cpu_count() or 1, rows_dropped=len(dropped))
     if dry_run: return plan
@@ -187,28 +333,49 @@ def prepare_store(source: str,                  # catalog entry name or path (.z
     attrs = dict(source=str(source), level=ds.attrs.get('level', 'none'), step_hours=ds.attrs.get('step_hours'), rows_multiple=rows_multiple,
                  rows_dropped=json.dumps(dropped), grid_rule=f"rows dropped south pole first until nlat divides by {rows_multiple}",
                  train_span=json.dumps(train), plan_hash=key, **({'derived_from': ds.attrs['derived_from']} if 'derived_from' in ds.attrs else {}))
-    if _resume_or_done(out, key): return _summary(out, plan)
-    done_path = out / '.prepare' / 'done.json'
-    if not done_path.exists() and not (out / '.zattrs').exists(): _create(out, ds, LAYOUT, attrs)
-    tc = LAYOUT['time_chunk']; per = max(1, int(BLOCK_BYTES // (tc * ds.sizes['lat'] * ds.sizes['lon'] * 4 * len(ds.data_vars)))) * tc
-    blocks = [(a, min(a + per, ds.sizes['time'])) for a in range(0, ds.sizes['time'], per)]
-    with dask_backend(scheduler, workers) as how:
-        t0 = _time.perf_counter(); _write_blocks(out, ds, blocks, done_path, key, progress); secs = _time.perf_counter() - t0
-    _finish(out, train)
+    try:
+        with run_lock(out, 'store', 'wait for it or use another --out'):
+            try:
+                _refuse_foreign(out)
+                fp = _source_fingerprint(source, catalog, params, ds)
+                if _resume_or_done(out, key, fp): return _summary(out, plan)
+                done_path, src_path = out / '.prepare' / 'done.json', out / '.prepare' / 'source.json'
+                if not src_path.exists(): write_json(src_path, fp)   # first: marks the folder as ours
+                if (_root_attrs(out) or {}).get('plan_hash') != key:
+                    _create(out, ds, LAYOUT, {**attrs, 'source_fingerprint': _plan_hash(fp)})
+                tc, T = LAYOUT['time_chunk'], ds.sizes['time']
+                per = max(1, int(BLOCK_BYTES // (tc * ds.sizes['lat'] * ds.sizes['lon'] * 4 * len(ds.data_vars)))) * tc
+                blocks = [(a, min(a + per, T)) for a in range(0, T, per)]
+                with dask_backend(scheduler, workers) as how:
+                    t0 = _time.perf_counter(); _write_blocks(out, ds, blocks, done_path, key, progress)
+                    secs = _time.perf_counter() - t0
+                _finish(out, train)
+            except OSError: _settle_zarr(); raise   # the writes still in flight end before the lock goes
+    except OSError as e:   # disk full, read-only, permissions: one line; the store stays incomplete and resumable
+        where = f" at {e.filename}" if getattr(e, 'filename', None) else ''
+        raise AtmoError(f"cannot write the store {out} ({e.strerror or type(e).__name__}{where}); free space on its "
+                        "disk or choose a writable --out, then rerun the same command to resume") from None
     return {**_summary(out, plan), 'backend': how, 'write_seconds': secs}
 
 # %% ../../nbs/06_data.prepare.ipynb #abf4a180
-def _resume_or_done(out: Path, key: str) -> bool:
-    "True if `out` is already a complete store of this plan; refuse a foreign folder or another plan's store."
-    if not out.exists() or (out.is_dir() and not any(out.iterdir())): return False
-    attrs = _store_attrs(out)
-    require(attrs is not None and 'plan_hash' in attrs, f"{out} exists and is not an atmodist store; choose another --out or delete it")
-    require(attrs['plan_hash'] == key, f"{out} was prepared with other settings (plan {attrs['plan_hash']} vs {key}); use another --out, delete it, or pass the same arguments")
-    if attrs.get('complete') is True and not (out / '.zmetadata').exists(): _consolidate(out)   # a kill cut the tidying short
-    return attrs.get('complete') is True
+def _resume_or_done(out: Path, key: str, source: dict) -> bool:
+    "True if `out` is a complete store of this plan; refuse another plan's store, or a resume from a changed source."
+    if store_kind(out) != 'prepared': return False           # new or empty (`_refuse_foreign` refused anything else)
+    attrs = _root_attrs(out) or {}
+    require(attrs.get('plan_hash', key) == key, f"{out} was prepared with other settings (plan "
+            f"{attrs.get('plan_hash')} vs {key}); use another --out, delete it, or pass the same arguments")
+    if attrs.get('complete') is True:
+        if not (out / '.zmetadata').exists(): _consolidate(out)   # a kill cut the tidying short
+        return True
+    rec = out / '.prepare' / 'source.json'
+    if rec.exists():
+        what = _source_change(read_json(rec, 'prepare source record'), source)
+        require(what is None, f"the source of {out} changed since its preparation began ({what}); resuming would mix "
+                "old and new steps: restore the source, or prepare into a fresh --out")
+    return False
 
 def _finish(out: Path, train) -> None:
-    "Fit the statistics on the training span, store them, mark the store complete (last) and consolidate."
+    "Fit the statistics on the training span, store them, record chunk sizes, mark complete (last), consolidate."
     import zarr
     with warnings.catch_warnings():
         warnings.filterwarnings('ignore', message='Object at')   # .prepare/ is not a zarr node
@@ -216,6 +383,7 @@ def _finish(out: Path, train) -> None:
     stats.to_json(out / 'norm_stats.json')
     g = zarr.open_group(str(out), mode='r+', zarr_format=2)
     g.attrs.update(norm_stats=json.dumps(read_json(out / 'norm_stats.json')))
+    _write_manifest(out)
     fault_point('prepare_complete')
     g.attrs['complete'] = True
     shutil.rmtree(out / '.prepare', ignore_errors=True); _consolidate(out)
@@ -233,29 +401,83 @@ def _summary(out: Path, plan: dict) -> dict:
             'text': f"prepared {out}: {plan['n_time']} steps, grid {plan['grid'][0]} x {plan['grid'][1]}, {_gb(size)} on disk"}
 
 # %% ../../nbs/06_data.prepare.ipynb #f5e8e14c
-def _missing_chunk(path: Path, name: str, arr) -> tuple[int, int] | None:
-    "(number of missing chunks, first missing time index) of variable `name` of a local v2 store, or None."
-    grid = [math.ceil(s / c) for s, c in zip(arr.shape, arr.chunks)]
-    keys = [(i, j, k) for i in range(grid[0]) for j in range(grid[1]) for k in range(grid[2])]
-    miss = [key for key in keys if not (path / name / '.'.join(map(str, key))).exists()]
-    return (len(miss), miss[0][0] * arr.chunks[0]) if miss else None
+def _arrays(path: Path) -> dict[str, dict]:
+    "The arrays of a local v2 store: name → its `.zarray` metadata."
+    subs = [p for p in sorted(path.iterdir()) if (p / '.zarray').is_file()]
+    return {p.name: json.loads((p / '.zarray').read_text(encoding='utf-8')) for p in subs}
+
+def _chunk_keys(meta: dict) -> list[str]:
+    "The chunk file names of a v2 array, in C order."
+    grid = [math.ceil(s / c) for s, c in zip(meta['shape'], meta['chunks'])] or [1]
+    return [meta.get('dimension_separator', '.').join(map(str, k)) for k in itertools.product(*map(range, grid))]
+
+def _header_size(f: str, meta: dict) -> int | None:
+    "The size chunk file `f` should have by its header (blosc: the length it states; no codec: the raw chunk), or None."
+    codec = (meta.get('compressor') or {}).get('id') if meta.get('compressor') else None
+    if codec is None and not meta.get('filters'): return int(np.prod(meta['chunks'])) * np.dtype(meta['dtype']).itemsize
+    if codec != 'blosc': return None
+    with open(f, 'rb') as fh: head = fh.read(16)
+    return struct.unpack_from('<I', head, 12)[0] if len(head) == 16 else 16   # shorter than its header: refused
+
+def _write_manifest(out: Path) -> None:
+    "Record every chunk's size in `out/chunks.json`, refusing a chunk whose header disagrees with its length."
+    sizes = {}
+    for name, meta in _arrays(out).items():
+        row = sizes[name] = []
+        for k in _chunk_keys(meta):
+            f = f'{out}/{name}/{k}'
+            if not os.path.exists(f): row.append(-1); continue       # never written: `verify_store` names it
+            size, want = os.stat(f).st_size, _header_size(f, meta)
+            require(want is None or size == want, f"chunk {name}/{k} of {out} is {size} bytes but its header says "
+                    f"{want}; the disk may be failing: prepare into a fresh --out")
+            row.append(size)
+    with atomic_write(out / 'chunks.json') as f: json.dump({'sizes': sizes}, f, separators=(',', ':'))   # compact
+
+def verify_store(path: str | Path, # a store written by `prepare_store`
+                ) -> dict:         # path, fingerprint, chunk count, bytes, newest chunk's time
+    "Refuse a prepared store that is incomplete or has a missing or resized chunk (stat calls only); its fingerprint."
+    path = Path(path)
+    require(path.exists(), f"store {path} does not exist; make it with `atmodist prepare SOURCE --out {path}`")
+    kind = store_kind(path)
+    what = 'a zarr store that atmodist prepare did not write' if kind else 'not a zarr store'
+    require(kind == 'prepared', f"{path} is not a prepared store ({what}); point to a store made by `atmodist prepare`")
+    attrs = _root_attrs(path) or {}
+    require(attrs.get('complete') is True, f"store {path} is incomplete (its preparation was stopped); rerun `atmodist "
+            "prepare` with the same arguments to finish it")
+    man = read_json(path / 'chunks.json', 'chunk sizes')['sizes'] if (path / 'chunks.json').exists() else {}
+    h, n, total, newest = hashlib.sha256(str(attrs.get('plan_hash')).encode()), 0, 0, 0
+    for name, meta in _arrays(path).items():
+        keys, want, base, got = _chunk_keys(meta), man.get(name), f'{path}/{name}/', []
+        require(not man or (want is not None and len(want) == len(keys)), f"store {path}: chunks.json does not list "
+                f"the {len(keys)} chunks of {name}; prepare it again into a fresh --out")
+        for k in keys:            # the hot loop: one stat per chunk
+            try: st = os.stat(base + k); got.append((st.st_size, st.st_mtime_ns))
+            except FileNotFoundError: got.append((-1, 0))
+        got = np.array(got, dtype=np.int64).reshape(-1, 2)
+        if want is None: want = [_header_size(base + k, meta) if s >= 0 else -1 for k, s in zip(keys, got[:, 0])]
+        expect = np.array([-2 if w is None else w for w in want], dtype=np.int64)   # -2: no size stated
+        bad = np.flatnonzero((got[:, 0] < 0) | ((expect >= 0) & (got[:, 0] != expect)))
+        h.update(name.encode()); h.update(got.tobytes())
+        n, total, newest = n + len(keys), total + int(got[:, 0].sum()), max(newest, int(got[:, 1].max(initial=0)))
+        if not len(bad): continue
+        i = int(bad[0]); k = keys[i]
+        per_step = math.prod(math.ceil(s / c) for s, c in zip(meta['shape'][1:], meta['chunks'][1:]))
+        where = f"time index {i // per_step * meta['chunks'][0]}" if len(meta['shape']) == 3 else f"chunk {k}"
+        if got[i, 0] < 0: raise AtmoError(f"store {path} is missing {int((got[:, 0] < 0).sum())} chunk(s) of {name}, "
+                                          f"the first at {where} ({name}/{k}); prepare it again into a fresh --out")
+        raise AtmoError(f"store {path}: chunk {name}/{k} ({where}) is {got[i, 0]} bytes, not the {expect[i]} it was "
+                        "written with (truncated or damaged); prepare the store again into a fresh --out")
+    return {'path': str(path.resolve()), 'fingerprint': h.hexdigest()[:16], 'n_chunks': n, 'bytes': total,
+            'newest': _time.strftime('%Y-%m-%d %H:%M:%S', _time.localtime(newest / 1e9))}
 
 def check_store(path: str | Path,                    # a store written by `prepare_store`
                 expect_grid: tuple[int, int] | None = None, # (n_lat, n_lon) the run is configured for
                 expect_vars: tuple[str, ...] | None = None, # variables the run needs, e.g. ('vo', 'd')
                ) -> xr.Dataset:                      # the store, opened lazily without dask
-    "Open a prepared store if it is complete, has every chunk and a regular time axis, and matches the expected grid and variables."
-    import zarr
-    path = Path(path)
-    require(path.exists(), f"store {path} does not exist; make it with `atmodist prepare SOURCE --out {path}`")
-    attrs = _store_attrs(path)
-    require(attrs is not None and 'plan_hash' in attrs, f"{path} is not a store made by atmodist prepare; point to one or make it with `atmodist prepare`")
-    require(attrs.get('complete') is True, f"store {path} is incomplete (its preparation was stopped); rerun `atmodist prepare` with the same arguments to finish it")
-    g = zarr.open_group(str(path), mode='r', use_consolidated=False)
-    for name in [k for k in ('vo', 'd', 'u', 'v') if k in g]:
-        m = _missing_chunk(path, name, g[name])
-        if m: raise AtmoError(f"store {path} is missing {m[0]} chunk(s) of {name}, the first at time index {m[1]}; rerun `atmodist prepare` into a fresh --out")
+    "Open a prepared store if complete, every chunk whole, time regular, and of the expected grid and variables."
+    path = Path(path); info = verify_store(path)
     ds = xr.open_dataset(str(path), engine='zarr', chunks=None, cache=False)   # cache=False: reading a window must not keep the whole variable
+    ds.attrs['atmodist_store'] = json.dumps(info)
     if expect_vars:
         miss = [v for v in expect_vars if v not in ds.data_vars]
         require(not miss, f"store {path} has no {', '.join(miss)} (it has {', '.join(map(str, ds.data_vars))}); prepare it from a source with those variables")
@@ -267,3 +489,32 @@ def check_store(path: str | Path,                    # a store written by `prepa
 def store_stats(path: str | Path) -> NormStats:
     "The normalisation statistics stored with a prepared store (fitted on its training span)."
     return NormStats.from_json(Path(path) / 'norm_stats.json')
+
+# %% ../../nbs/06_data.prepare.ipynb #e05fcafd
+def _first_undecodable(path: Path) -> str | None:
+    "The first chunk (`var/key`) of a local v2 store that its codec cannot decode, or None."
+    import numcodecs
+    for name, meta in _arrays(path).items():
+        codec = numcodecs.get_codec(meta['compressor']) if meta.get('compressor') else None
+        if codec is None: continue
+        for k in _chunk_keys(meta):
+            f = path / name / k
+            if not f.exists(): continue
+            try: codec.decode(f.read_bytes())
+            except Exception: return f'{name}/{k}'
+    return None
+
+@contextmanager
+def store_reads(ds: xr.Dataset | str | Path | None): # the dataset read (its `atmodist_store` attribute) or the store
+    "Turn a chunk that cannot be decompressed, met while reading, into one line naming the store and the first one."
+    try: yield
+    except RuntimeError as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        if 'decompress' not in msg and 'blosc' not in msg.lower(): raise
+        if isinstance(ds, xr.Dataset): path = (json.loads(ds.attrs.get('atmodist_store') or 'null') or {}).get('path')
+        else: path = str(ds) if ds else None
+        if path is None: raise AtmoError(f"a chunk of the data cannot be decompressed ({msg}); the data is damaged: "
+                                         "recreate or re-download it") from None
+        bad = _first_undecodable(Path(path))
+        raise AtmoError(f"store {path}: chunk {bad or '?'} cannot be decompressed ({msg}); the store is damaged: "
+                        "prepare it again into a fresh --out") from None

@@ -115,7 +115,8 @@ def read_steps(store_or_ds,                 # a prepared store path or a canonic
     ds = open_store_ds(store_or_ds)
     if isinstance(times, tuple): times = slice(*times)
     idx = np.arange(ds.sizes['time'])[times] if isinstance(times, slice) else np.asarray(times, dtype=np.int64)
-    return load_steps(ds, stats, idx, out=out, dtype=dtype, chunk=chunk)
+    from atmodist_nb.data.prepare import store_reads
+    with store_reads(ds): return load_steps(ds, stats, idx, out=out, dtype=dtype, chunk=chunk)   # a bad chunk: one line
 
 # %% ../../nbs/07_data.stream.ipynb #1e424a5b
 class StreamPairs:
