@@ -365,7 +365,11 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
                             f"{hint} (or delete {lock} if that process is not an atmodist run)") from None
         except OSError as e:
             raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); choose a writable --out") from None
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(json.dumps(me))
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(json.dumps(me))
+        except OSError as e:   # a full disk: no empty lock left behind
+            lock.unlink(missing_ok=True)
+            raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); free space or choose a writable --out") from None
         break
     else: raise AtmoError(f"could not lock {what} {path} (the lock kept changing hands); {hint}")
     try: yield lock
