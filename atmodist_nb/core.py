@@ -361,8 +361,8 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
             if _is_stale(lock, info): _take_over(lock, info); continue
             if info is None: raise AtmoError(f"{what} {path} is being locked by another process right now; {hint}") from None
             where = '' if info.get('host') == me['host'] else f" on host {info.get('host')}"
-            raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} (started {info.get('started', '?')}); "
-                            f"{hint} (or delete {lock} if that process is not an atmodist run)") from None
+            raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} (started {info.get('started', '?')}; "
+                            f"delete {lock} if that process is not an atmodist run); {hint}") from None
         except OSError as e:
             raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); choose a writable --out") from None
         try:

@@ -76,7 +76,7 @@ def test_a_live_strangers_lock_or_a_lock_folder_names_the_fix(tmp_path):
     from atmodist_nb.core import run_lock, AtmoError
     lock = tmp_path / '.lock'
     lock.write_text(json.dumps({'pid': 1, 'host': socket.gethostname(), 'started': 'earlier'}))
-    with pytest.raises(AtmoError, match=r'being written by process 1 .*\(or delete .*\.lock if that process is not an atmodist run\)'):
+    with pytest.raises(AtmoError, match=r'being written by process 1 .*; delete .*\.lock if that process is not an atmodist run\); wait'):
         with run_lock(tmp_path): pass
     lock.unlink(); lock.mkdir(); (lock / 'x').write_text('mine')
     with pytest.raises(AtmoError, match=r"\.lock is a folder, not atmodist's lock file; remove it"):

@@ -117,7 +117,7 @@ def test_a_lock_of_a_live_stranger_or_a_folder_says_how_to_fix(tmp_path):
     out = tmp_path / 'run'; out.mkdir()
     (out / '.lock').write_text(json.dumps({'pid': 1, 'host': socket.gethostname(), 'started': 'earlier'}))
     _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', out), 'being written by process 1',
-              f"(or delete {out / '.lock'} if that process is not an atmodist run)")
+              f"delete {out / '.lock'} if that process is not an atmodist run); wait for it or use another --out")
     (out / '.lock').unlink(); (out / '.lock').mkdir()
     _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', out), 'is a folder, not atmodist\'s lock file; remove it')
     assert (out / '.lock').is_dir()
