@@ -384,18 +384,19 @@ class RunDir:
     def __init__(self, path: str | Path,  # the folder (created if missing)
                  cfg=None,                # the run's dataclass config; refused if the folder holds another
                  name: str = 'config.json', # config file name in the folder
+                 mark: bool = False,      # write the run marker first (the pipeline's run folders; not a stage's own folder)
                 ):
         self.path = Path(path)
         try: self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise AtmoError(f"cannot create output folder {self.path} ({e.strerror}); choose a writable --out") from None
         require(os.access(self.path, os.W_OK), f"output folder {self.path} is not writable; choose a writable --out")
         self.cfg = cfg
+        if mark and not (self.path / RUN_MARKER).exists(): write_json(self.path / RUN_MARKER, {'atmodist_run': 1})
         if cfg is not None:
-            if not (self.path / RUN_MARKER).exists(): write_json(self.path / RUN_MARKER, {'atmodist_run': 1})
             p = self.path / name
             if p.exists():
                 old = read_json(p, 'run config')
-                require(old == config_to_dict(cfg), f"{self.path} holds a different run's config ({name}) and finished stages; "
+                require(old == config_to_dict(cfg), f"{self.path} holds a different run's config ({name}); "
                         "use another --out or the same settings")
             else: write_json(p, config_to_dict(cfg))
 

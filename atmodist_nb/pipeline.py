@@ -761,7 +761,7 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
         with run_lock(out) if rank == 0 else contextlib.nullcontext():   # one writer per run folder
             if rank == 0: check_out_folder(out); _reconfigure(out, cfg)
             before = {p.name for p in out.iterdir()} if out.exists() else set()
-            run = RunDir(out, cfg)
+            run = RunDir(out, cfg, mark=rank == 0)
             ctx = Context(cfg, run, up, dev, progress)
             if ds is not None: ctx._ds = ctx.checked(ds)
             if rank == 0:
