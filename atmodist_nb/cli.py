@@ -222,9 +222,10 @@ def main(argv: list[str] | None = None, # command-line words (default: sys.argv[
         return 0
     except AtmoError as e:
         print(f'atmodist: {e}', file=sys.stderr); return 2
-    except OSError as e:   # read-only, disk full, permissions: one line (files are written atomically, nothing is half-written)
+    except OSError as e:   # read-only, disk full, permissions: one line (files are written atomically)
         where = f' ({e.filename})' if e.filename else ''
-        print(f'atmodist: {e.strerror or e}{where}; check the path, free space, or choose a writable folder', file=sys.stderr)
+        print(f'atmodist: {e.strerror or e}{where}; check the path, free space, or choose a writable folder',
+              file=sys.stderr)
         return 2
     except RuntimeError as e:
         if 'Error(s) in loading state_dict' not in str(e): raise

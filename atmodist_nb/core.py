@@ -249,8 +249,8 @@ def load_checkpoint(stem: str | Path, # path without suffix (or with .json / .sa
     require(js.exists() and st.exists(), f"checkpoint {stem} is missing (need {st.name} and {js.name}); check the run folder or retrain")
     info = read_json(js, 'checkpoint metadata')
     require(isinstance(info, dict) and 'tree' in info, f"checkpoint metadata {js} is not an atmodist checkpoint; retrain or point to the right run")
-    require(isinstance(info.get('sha256'), str), f"checkpoint metadata {js} has no sha256 of its tensors, so they cannot be checked; "
-            "delete the checkpoint and resume from an earlier one, or retrain")
+    require(isinstance(info.get('sha256'), str), f"checkpoint metadata {js} has no sha256 of its tensors, so they "
+            "cannot be checked; delete the checkpoint and resume from an earlier one, or retrain")
     blob = st.read_bytes()
     if hashlib.sha256(blob).hexdigest() != info['sha256']:
         raise AtmoError(f"checkpoint {st} is truncated or does not belong to {js.name} (a write was interrupted); "
@@ -297,7 +297,7 @@ def set_rng_state(st: dict, *gens: torch.Generator) -> None:
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(list(st['cuda']))
 
 # %% ../nbs/00_core.ipynb #b1c0a002
-_PID_MAX = 2**22   # the largest process id Linux hands out (PID_MAX_LIMIT); 0, negatives and larger numbers name no one process
+_PID_MAX = 2**22   # the largest process id Linux hands out (PID_MAX_LIMIT); 0, negatives and larger name no one process
 
 def _proc_start(pid: int) -> str | None:
     "When process `pid` started, in clock ticks since boot (Linux /proc); None where that cannot be read."
@@ -319,7 +319,7 @@ def _read_lock(lock: Path) -> dict | None:
     return info if isinstance(info, dict) and type(info.get('pid')) is int else None
 
 def _is_stale(lock: Path, info: dict | None, grace_s: float = 10.0) -> bool:
-    "Stale: its process is dead on this host (or its id now names a later process), or it stayed empty longer than `grace_s`."
+    "Stale: its process is dead on this host (or its id names a later process), or it stayed empty over `grace_s`."
     if info is None:
         try: return time.time() - lock.stat().st_mtime > grace_s
         except FileNotFoundError: return True
@@ -355,21 +355,24 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
     for _ in range(5):
         try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
-            require(lock.is_file() or not lock.exists(), f"{lock} is a {'folder' if lock.is_dir() else 'special file'}, not "
-                    f"atmodist's lock file; remove it (rm -r {lock}) and rerun")
+            kind = 'folder' if lock.is_dir() else 'special file'
+            require(lock.is_file() or not lock.exists(),
+                    f"{lock} is a {kind}, not atmodist's lock file; remove it (rm -r {lock}) and rerun")
             info = _read_lock(lock)
             if _is_stale(lock, info): _take_over(lock, info); continue
             if info is None: raise AtmoError(f"{what} {path} is being locked by another process right now; {hint}") from None
             where = '' if info.get('host') == me['host'] else f" on host {info.get('host')}"
-            raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} (started {info.get('started', '?')}; "
-                            f"delete {lock} if that process is not an atmodist run); {hint}") from None
+            raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} "
+                            f"(started {info.get('started', '?')}; delete {lock} if that process is not an "
+                            f"atmodist run); {hint}") from None
         except OSError as e:
             raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); choose a writable --out") from None
         try:
             with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(json.dumps(me))
         except OSError as e:   # a full disk: no empty lock left behind
             lock.unlink(missing_ok=True)
-            raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); free space or choose a writable --out") from None
+            raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); free space or choose a writable --out"
+                            ) from None
         break
     else: raise AtmoError(f"could not lock {what} {path} (the lock kept changing hands); {hint}")
     try: yield lock
@@ -377,14 +380,14 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
         if _read_lock(lock) == me: lock.unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #ef6c06c4
-RUN_MARKER = '.atmodist-run'   # written first into every run folder: the pipeline writes into, and deletes from, only such folders
+RUN_MARKER = '.atmodist-run'   # written first into a run folder: the pipeline writes into, and deletes from, only those
 
 class RunDir:
     "A run folder holding its marker, `config.json`, per-stage completion markers, metrics and plots."
     def __init__(self, path: str | Path,  # the folder (created if missing)
                  cfg=None,                # the run's dataclass config; refused if the folder holds another
                  name: str = 'config.json', # config file name in the folder
-                 mark: bool = False,      # write the run marker first (the pipeline's run folders; not a stage's own folder)
+                 mark: bool = False,      # write the run marker first (the pipeline's run folders, not a stage's)
                 ):
         self.path = Path(path)
         try: self.path.mkdir(parents=True, exist_ok=True)
@@ -425,7 +428,7 @@ class RunDir:
 
 # %% ../nbs/00_core.ipynb #8d4eb30e
 def is_run_folder(path: str | Path) -> bool:
-    "Whether `path` is an atmodist run folder: it holds the run marker (or, made by an older version, `config.json` and `.done/`)."
+    "Whether `path` is a run folder: it holds the marker (or, from older versions, `config.json` and `.done/`)."
     path = Path(path)
     return (path / RUN_MARKER).is_file() or ((path / 'config.json').is_file() and (path / '.done').is_dir())
 
@@ -438,8 +441,9 @@ def check_out_folder(path: str | Path,  # the output folder asked for
     require(path.is_dir(), f"{flag} {path} is a file, not a folder; choose a new folder for {flag}")
     try: names = sorted(p.name for p in path.iterdir() if not p.name.startswith('.lock'))
     except OSError as e: raise AtmoError(f"cannot read {flag} {path} ({e.strerror}); choose another {flag}") from None
+    held = ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
     require(not names or is_run_folder(path), f"{flag} {path} is not empty and is not an atmodist run folder (it holds "
-            f"{', '.join(names[:3])}{', ...' if len(names) > 3 else ''}); nothing was touched: choose a new or empty folder for {flag}")
+            f"{held}); nothing was touched: choose a new or empty folder for {flag}")
     return path
 
 # %% ../nbs/00_core.ipynb #89a49cc2

@@ -54,13 +54,15 @@ class DataConfig:
         require(bool(self.train_time) == bool(self.eval_time), "give both data.train_time and data.eval_time, or neither (then eval_frac splits)")
         require(self.grid_rule in ('drop-south', 'refuse'), f"data.grid_rule {self.grid_rule!r} is not known; use 'drop-south' or 'refuse'")
         require(self.stream in ('auto', 'on', 'off'), f"data.stream {self.stream!r} is not known; use auto, on or off")
-        require(0 < self.memory_gb < 1e6, f"data.memory_gb must be positive and finite (GB, below 1e6), got {self.memory_gb}")
-        require(0 < self.coverage <= 100, f"data.coverage must be positive and at most 100 (times each step is tiled per sweep), "
-                f"got {self.coverage}; the default is 2")
+        require(0 < self.memory_gb < 1e6, f"data.memory_gb must be positive and finite (GB, below 1e6), "
+                f"got {self.memory_gb}")
+        require(0 < self.coverage <= 100, f"data.coverage must be positive and at most 100 (times each step is tiled "
+                f"per sweep), got {self.coverage}; the default is 2")
         if self.step is not None:
             try: ok = pd.Timedelta(self.step) > pd.Timedelta(0)
             except (ValueError, TypeError): ok = False
-            require(ok, f"data.step {self.step!r} is not a positive time step; write e.g. --data.step 3h (or leave it out: as stored)")
+            require(ok, f"data.step {self.step!r} is not a positive time step; write e.g. --data.step 3h "
+                    "(or leave it out: as stored)")
 
 # %% ../nbs/50_pipeline.ipynb #e218b2f1
 @dataclass(frozen=True)
@@ -121,8 +123,8 @@ class RunConfig:
         require(self.evaluation.n_times >= 0, "evaluation.n_times must be 0 (all held-out steps) or positive")
         dc, ec = self.distance, self.evaluation
         require(min(dc.batch, dc.calib_batches, dc.eval_batches, ec.batch, ec.bootstrap) >= 1 and dc.explain_pairs >= 0,
-                "distance.batch, distance.calib_batches, distance.eval_batches, evaluation.batch and evaluation.bootstrap "
-                "must be at least 1 (distance.explain_pairs at least 0)")
+                "distance.batch, distance.calib_batches, distance.eval_batches, evaluation.batch and "
+                "evaluation.bootstrap must be at least 1 (distance.explain_pairs at least 0)")
 
 # %% ../nbs/50_pipeline.ipynb #23b59ac4
 PAPER_TRAIN, PAPER_EVAL = ('1979-01-01', '1998-12-31'), ('2000-01-01', '2005-12-31')   # 1999 is the gap
@@ -327,7 +329,8 @@ def check_run(cfg: RunConfig,      # the run's config
     if not streams(cfg.data, len(times), H, W, dev): return
     bpv = 2 if dev.type == 'cuda' else 4   # streamed windows: one must hold the largest lag (pretext) or one step (SR)
     if any(s in stages for s in ('pretext', 'pretext_eval')):
-        window_steps(cfg.data.memory_gb, H, W, 2, bpv, max_lag=cfg.pretext.model.n_classes, patch=cfg.pretext.model.patch)
+        pm = cfg.pretext.model
+        window_steps(cfg.data.memory_gb, H, W, 2, bpv, max_lag=pm.n_classes, patch=pm.patch)
     if sr: window_steps(cfg.data.memory_gb, H, W, 2, bpv, max_lag=0, patch=cfg.superres.patch)
 
 # %% ../nbs/50_pipeline.ipynb #caa60a58
@@ -671,7 +674,7 @@ STAGE_FNS = {'data': stage_data, 'norm': stage_norm, 'pretext': stage_pretext, '
 from .core import RUN_MARKER, check_out_folder, is_run_folder   # the run folder's marker and checks
 
 RUN_OUTPUTS = ('config.json', 'data.json', 'upstream.json', '.done', 'distance', 'explain', 'metrics.json', 'report.md',
-               'report.html', *STAGES)   # every name the pipeline writes into a run folder: the only ones it ever removes
+               'report.html', *STAGES)   # every name the pipeline writes into a run folder: the only ones it removes
 
 def _discard(out: Path, keep: set[str]) -> None:
     "Remove what the pipeline wrote into `out` (the names in `RUN_OUTPUTS`) except the names in `keep`; nothing else."
@@ -679,17 +682,19 @@ def _discard(out: Path, keep: set[str]) -> None:
         p = out / name
         if name in keep or not (p.exists() or p.is_symlink()): continue
         shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
-    if RUN_MARKER not in keep and not {p.name for p in out.iterdir()} - {'.lock', RUN_MARKER}: (out / RUN_MARKER).unlink(missing_ok=True)
+    if RUN_MARKER not in keep and not {p.name for p in out.iterdir()} - {'.lock', RUN_MARKER}:
+        (out / RUN_MARKER).unlink(missing_ok=True)
 
 def _reconfigure(out: Path, cfg: RunConfig) -> None:
-    "A run folder with no finished stage takes a new config; the outputs of its unfinished stages go (they belong to the old one)."
+    "A run folder with no finished stage takes a new config; its unfinished stages' outputs go (the old config's)."
     p = out / 'config.json'
-    if not p.exists() or any((out / '.done').glob('*.json')) or read_json(p, 'run config') == config_to_dict(cfg): return
+    if not p.exists() or any((out / '.done').glob('*.json')): return
+    if read_json(p, 'run config') == config_to_dict(cfg): return
     print(f'atmodist: {out} has no finished stage: it takes the new config', flush=True)
     _discard(out, keep={RUN_MARKER})
 
 def _note_upstream(run: RunDir, up: RunDir | None) -> None:
-    "Record the run this folder builds on (`upstream.json`), so `atmodist evaluate --run` finds it; another one is refused."
+    "Record the run this folder builds on (`upstream.json`), so `atmodist evaluate --run` finds it; another is refused."
     if up is None: return
     p, new = run.path / 'upstream.json', str(up.path.resolve())
     old = read_json(p, 'upstream record').get('upstream') if p.exists() else None
@@ -731,7 +736,8 @@ def _check_upstream(upstream: str | Path, out: Path, stages: tuple[str, ...]) ->
     up = Path(upstream)
     require(is_run_folder(up) and (up / 'config.json').exists(), f"{up} is not a run folder (no config.json); "
             "point --pretext to a finished pretext run")
-    require(up.resolve() != out.resolve(), f"--pretext and --out are the same folder {out}; write the new stages into another --out")
+    require(up.resolve() != out.resolve(), f"--pretext and --out are the same folder {out}; "
+            "write the new stages into another --out")
     need = ('data', 'norm') + (('pretext',) if {'pretext_eval', 'sr_atmodist', 'transfer'} & set(stages) else ())
     up = RunDir(up)
     missing = [s for s in need if s not in stages and not up.done(s)]
@@ -745,7 +751,7 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
                  upstream: str | Path | None = None, # a finished run whose stages this run builds on (superres on a pretext run)
                  device: str | None = None,      # overrides the device choice (default: cuda when available)
                  progress: bool = True,          # progress bars
-                 redo: tuple[str, ...] = (),     # finished stages to run again (their markers go once the folder is locked)
+                 redo: tuple[str, ...] = (),     # finished stages to run again (markers dropped once locked)
                 ) -> dict:                       # stage -> its summary
     "Run the pipeline's stages in order, skipping finished ones; a killed run resumes where it stopped."
     stages = tuple(stages or STAGES)
@@ -773,13 +779,13 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
                 rank, world, dev, pg = _dist_setup(dev); ctx.device = dev
             try: return _run_stages(ctx, stages, rank, world)
             except (AtmoError, OSError):
-                if rank == 0 and not run.finished(): _discard(out, keep=before)   # nothing half-made left; only our own names
+                if rank == 0 and not run.finished(): _discard(out, keep=before)   # nothing half-made; our names only
                 raise
             finally:
                 if pg:
                     import torch.distributed as dist; dist.destroy_process_group()
     except BaseException:
-        if made and rank == 0 and out.is_dir() and not any(out.iterdir()): out.rmdir()   # the folder this run made, left empty
+        if made and rank == 0 and out.is_dir() and not any(out.iterdir()): out.rmdir()   # made here, left empty
         raise
 
 # %% ../nbs/50_pipeline.ipynb #8fd60002
@@ -787,7 +793,7 @@ def evaluate_run(run_dir: str | Path,         # a run folder holding trained GAN
                  *, device: str | None = None, # where to run (default: cuda when available)
                  progress: bool = True,        # progress bars
                 ) -> dict:                     # stage -> its summary
-    "Re-run the evaluation and report of a run folder holding trained GANs (and built on the run its `upstream.json` names)."
+    "Re-run the evaluation and report of a run folder holding trained GANs (built on the run `upstream.json` names)."
     run_dir = Path(run_dir)
     cfg = config_from_dict(RunConfig, read_json(run_dir / 'config.json', 'run config'))
     up = run_dir / 'upstream.json'

@@ -1,11 +1,11 @@
-"""Issue 18: nothing of the user's is deleted, every setting is checked before the first stage, an OS error or a broken lock or
-checkpoint is one line (exit 2), and the subcommands chain as the README shows them. Each test is a probe a user would run."""
+"""Issue 18: nothing of the user's is deleted, every setting is checked before the first stage, an OS error or a broken
+lock or checkpoint is one line (exit 2), and the subcommands chain as the README shows them. Each test is a probe."""
 import contextlib, io, json, os, shutil, socket, subprocess, sys
 from pathlib import Path
 import pytest
 
 def _main(*args) -> subprocess.CompletedProcess:
-    "`atmodist ARGS` in this process (its entry point, `cli.main`): for refusals, without a fresh interpreter's torch import."
+    "`atmodist ARGS` in this process (its entry point, `cli.main`): refusals without a new interpreter's torch import."
     from atmodist_nb.cli import main
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = main([str(a) for a in args])
@@ -15,20 +15,22 @@ def _main(*args) -> subprocess.CompletedProcess:
 def _one_line(r, *frags):
     "Exit 2, one line on stderr (no traceback), holding every fragment."
     lines = r.stderr.strip().splitlines()
-    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('atmodist: '), (r.returncode, r.stdout[-800:], r.stderr[-2000:])
+    assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('atmodist: '), \
+        (r.returncode, r.stdout[-800:], r.stderr[-2000:])
     for f in frags: assert f in lines[0], (f, lines[0])
     return lines[0]
 
 def _user_folder(path: Path) -> Path:
     "A folder of the user's: a file and a sub-folder that must survive."
-    (path / 'sub').mkdir(parents=True); (path / 'a.txt').write_text('keep'); (path / 'sub' / 'b.txt').write_text('keep too')
+    (path / 'sub').mkdir(parents=True); (path / 'a.txt').write_text('keep')
+    (path / 'sub' / 'b.txt').write_text('keep too')
     return path
 
 def _intact(path: Path):
     assert sorted(p.relative_to(path).as_posix() for p in path.rglob('*')) == ['a.txt', 'sub', 'sub/b.txt']
     assert (path / 'a.txt').read_text() == 'keep' and (path / 'sub' / 'b.txt').read_text() == 'keep too'
 
-# --- 1. user files are never deleted ------------------------------------------------------------------------------------------
+# --- 1. user files are never deleted ----------------------------------------------------------------------
 
 @pytest.mark.parametrize('cmd', ['run', 'superres', 'transfer', 'evaluate'])
 def test_a_folder_of_the_users_is_refused_and_kept(smoke_run, tmp_path, cmd):
@@ -53,7 +55,7 @@ def test_superres_on_an_unfinished_pretext_run_touches_nothing(tmp_path):
     _one_line(_main('superres', '--pretext', up, '--out', out), "has not finished in")
     assert not out.exists()
 
-# --- 6. every setting checked before the first stage, dry run included; the named fix works on the same folder ----------------
+# --- 6. every setting checked before the first stage, dry run included; the fix works on the same folder
 
 @pytest.mark.parametrize('args,msg', [
     (['--pretext.model.encoder', 'bogus'], "pretext.model.encoder 'bogus' is not known; choose one of resnet, vit"),
@@ -70,7 +72,7 @@ def test_refused_before_any_work_and_in_the_dry_run(tmp_path, args, msg):
     _one_line(_main('run', '--preset', 'smoke', '--dry-run', *args), msg)
 
 def test_a_folder_with_no_finished_stage_takes_the_fixed_config(cli, smoke_run, tmp_path):
-    "Killed before its first stage finished, then rerun with other settings: the folder takes them (no 'different config')."
+    "Killed before its first stage finished, then rerun with other settings: the folder takes them."
     out2 = tmp_path / 'killed'
     r = cli('run', '--preset', 'smoke', '--stages', 'data', '--out', out2, '--pretext.steps', '3', fault='stage_done')
     assert r.returncode == -9 and (out2 / 'config.json').exists() and not (out2 / '.done' / 'data.json').exists()
@@ -78,7 +80,7 @@ def test_a_folder_with_no_finished_stage_takes_the_fixed_config(cli, smoke_run, 
     assert r.returncode == 0 and 'takes the new config' in r.stdout, r.stderr[-2000:]
     assert json.loads((out2 / 'config.json').read_text())['pretext']['steps'] == 20
 
-# --- 7/8. OS errors, locks and checkpoints: one line -------------------------------------------------------------------------
+# --- 7/8. OS errors, locks and checkpoints: one line -------------------------------------------------------
 
 @pytest.fixture
 def tmpfs(tmp_path):
@@ -87,14 +89,16 @@ def tmpfs(tmp_path):
     mounted = []
     def mount(opts):
         p = tmp_path / f'fs{len(mounted)}'; p.mkdir()
-        if subprocess.run(['mount', '-t', 'tmpfs', '-o', opts, 'tmpfs', str(p)], capture_output=True).returncode: pytest.skip('cannot mount')
+        if subprocess.run(['mount', '-t', 'tmpfs', '-o', opts, 'tmpfs', str(p)], capture_output=True).returncode:
+            pytest.skip('cannot mount a tmpfs here')
         mounted.append(p); return p
     yield mount
     for p in mounted: subprocess.run(['umount', '-l', str(p)])
 
 def test_read_only_and_full_disk_are_one_line(tmpfs):
     ro = tmpfs('size=1m,ro')
-    _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', ro / 'run'), 'cannot create output folder', 'Read-only')
+    _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', ro / 'run'), 'cannot create output folder',
+              'Read-only')
     _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', ro), 'Read-only')
     full = tmpfs('size=64k')
     (full / 'run').mkdir()
@@ -111,7 +115,8 @@ def test_a_lock_naming_no_possible_process_is_taken_over(cli, smoke_run, tmp_pat
     out = tmp_path / 'run'; out.mkdir()
     (out / '.lock').write_text(json.dumps({'pid': pid, 'host': socket.gethostname(), 'started': 'earlier'}))
     r = cli('run', '--preset', 'smoke', '--stages', 'data', '--out', out)
-    assert r.returncode == 0 and (out / '.done' / 'data.json').exists() and not (out / '.lock').exists(), r.stderr[-2000:]
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (out / '.done' / 'data.json').exists() and not (out / '.lock').exists()
 
 def test_a_lock_of_a_live_stranger_or_a_folder_says_how_to_fix(tmp_path):
     out = tmp_path / 'run'; out.mkdir()
@@ -119,17 +124,18 @@ def test_a_lock_of_a_live_stranger_or_a_folder_says_how_to_fix(tmp_path):
     _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', out), 'being written by process 1',
               f"delete {out / '.lock'} if that process is not an atmodist run); wait for it or use another --out")
     (out / '.lock').unlink(); (out / '.lock').mkdir()
-    _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', out), 'is a folder, not atmodist\'s lock file; remove it')
+    _one_line(_main('run', '--preset', 'smoke', '--stages', 'data', '--out', out),
+              "is a folder, not atmodist's lock file; remove it")
     assert (out / '.lock').is_dir()
 
 def test_evaluate_takes_the_lock_before_dropping_markers(smoke_run, tmp_path):
     run = tmp_path / 'run'; shutil.copytree(smoke_run, run)
-    (run / '.lock').write_text(json.dumps({'pid': os.getpid(), 'host': socket.gethostname(), 'started': 'now'}))   # we hold it
+    (run / '.lock').write_text(json.dumps({'pid': os.getpid(), 'host': socket.gethostname(), 'started': 'now'}))
     _one_line(_main('evaluate', '--run', run), f'is being written by process {os.getpid()}')
     assert (run / '.done' / 'sr_eval.json').exists() and (run / '.done' / 'report.json').exists()
 
 def _rewrite_generator(stage_dir: Path, how: str):
-    "Break sr_pretrain's generator checkpoint: drop its sha256, or give a tensor the wrong shape (hash kept consistent)."
+    "Break sr_pretrain's generator checkpoint: drop its sha256, or give a tensor the wrong shape (and a matching hash)."
     import hashlib, torch
     from safetensors.torch import load, save
     js, st = stage_dir / 'generator.json', stage_dir / 'generator.safetensors'
@@ -141,7 +147,8 @@ def _rewrite_generator(stage_dir: Path, how: str):
         st.write_bytes(blob); info['sha256'] = hashlib.sha256(blob).hexdigest()
     js.write_text(json.dumps(info))
 
-@pytest.mark.parametrize('how,msg', [('no sha256', 'has no sha256 of its tensors'), ('wrong shape', 'does not fit its network (size mismatch')])
+@pytest.mark.parametrize('how,msg', [('no sha256', 'has no sha256 of its tensors'),
+                                     ('wrong shape', 'does not fit its network (size mismatch')])
 def test_a_broken_checkpoint_is_one_line(env, smoke_run, tmp_path, monkeypatch, how, msg):
     monkeypatch.setenv('ATMODIST_DATA', env['ATMODIST_DATA'])
     run = tmp_path / 'run'; shutil.copytree(smoke_run, run)
@@ -149,20 +156,22 @@ def test_a_broken_checkpoint_is_one_line(env, smoke_run, tmp_path, monkeypatch, 
     _one_line(_main('evaluate', '--run', run, '--no-progress'), msg)
 
 def test_prepare_workers_and_step(tmp_path):
-    for args, msg in ((['--workers', '-2'], '--workers -2 is not a number of workers'), (['--workers', '0'], '--workers 0'),
+    for args, msg in ((['--workers', '-2'], '--workers -2 is not a number of workers'),
+                      (['--workers', '0'], '--workers 0'),
                       (['--step', 'bogus'], "--step 'bogus' is not a positive time step")):
         _one_line(_main('prepare', 'swe_default', '--out', tmp_path / 's.zarr', *args), msg)
     assert not (tmp_path / 's.zarr').exists()
 
-# --- 9. the parts chain as the README shows them ------------------------------------------------------------------------------
+# --- 9. the parts chain as the README shows them ----------------------------------------------------------
 
 def test_the_parts_chain(cli, smoke_run, tmp_path):
-    "superres --pretext RUN -> evaluate --run (the superres folder) -> transfer --pretext RUN; evaluate --run on a whole run."
+    "superres --pretext RUN -> evaluate --run (its folder) -> transfer --pretext RUN; evaluate --run on a whole run."
     def ok(*args):
         r = cli(*args); assert r.returncode == 0, (args, r.stdout[-1500:], r.stderr[-2500:]); return r
     x, t = tmp_path / 'sr', tmp_path / 'tr'
     ok('superres', '--pretext', smoke_run, '--out', x)
-    assert (x / 'report.md').exists() and json.loads((x / 'upstream.json').read_text())['upstream'] == str(smoke_run.resolve())
+    assert (x / 'report.md').exists()
+    assert json.loads((x / 'upstream.json').read_text())['upstream'] == str(smoke_run.resolve())
     before = (x / '.done' / 'sr_eval.json').read_text()
     ok('evaluate', '--run', x)
     assert (x / '.done' / 'sr_eval.json').read_text() != before and (x / 'report.md').exists()   # evaluated again
