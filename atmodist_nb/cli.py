@@ -147,6 +147,13 @@ def _cmd_prepare(a, ov):
     "Convert a source into a local training store (or print the plan)."
     require(not ov, f"prepare takes no config overrides ({', '.join('--' + k for k in ov)}); see 'atmodist prepare --help'")
     params = _params(a.param)
+    require(a.workers is None or a.workers >= 1, f"--workers {a.workers} is not a number of workers; give 1 or more, "
+            "or leave --workers out for one per CPU core")
+    if a.step is not None:
+        import pandas as pd
+        try: ok = pd.Timedelta(a.step) > pd.Timedelta(0)
+        except (ValueError, TypeError): ok = False
+        require(ok, f"--step {a.step!r} is not a positive time step; write e.g. --step 3h (or leave it out: as stored)")
     from atmodist_nb.data.prepare import prepare_store
     kw = dict(catalog=a.catalog, params=params, time=tuple(a.time) if a.time else None, train=tuple(a.train) if a.train else None,
               level=a.level, step=a.step, scheduler=a.scheduler, workers=a.workers)
@@ -171,6 +178,7 @@ def _cmd_run(a, ov):
     stages = tuple(s.strip() for s in a.stages.split(',')) if a.stages else None
     if a.dry_run:
         from atmodist_nb import pipeline as pl
+        if a.out: pl.check_out_folder(a.out)   # the same refusal the run would give
         print(pl.plan_run(pl.resolve_config(a.preset, a.config, ov), stages=stages or pl.STAGES, device=a.device)); return
     require(a.out, "the run command needs --out RUN_DIR (or --dry-run to see the plan)")
     _cmd_stages(a, ov, stages)
@@ -214,5 +222,16 @@ def main(argv: list[str] | None = None, # command-line words (default: sys.argv[
         return 0
     except AtmoError as e:
         print(f'atmodist: {e}', file=sys.stderr); return 2
+    except OSError as e:   # read-only, disk full, permissions: one line (files are written atomically)
+        where = f' ({e.filename})' if e.filename else ''
+        print(f'atmodist: {e.strerror or e}{where}; check the path, free space, or choose a writable folder',
+              file=sys.stderr)
+        return 2
+    except RuntimeError as e:
+        if 'Error(s) in loading state_dict' not in str(e): raise
+        first = next((l.strip() for l in str(e).splitlines()[1:] if l.strip()), '')
+        print(f"atmodist: a checkpoint does not fit its network ({first.rstrip('.')}); it was made with another "
+              "configuration or changed: retrain that stage in a new --out", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print('atmodist: interrupted; rerun the same command to resume', file=sys.stderr); return 130

@@ -12,11 +12,11 @@ from pathlib import Path
 # and answers --help, --list-presets and usage errors without loading torch (seconds and ~600 MB)
 
 # %% auto #0
-__all__ = ['AtmoError', 'require', 'get_device', 'autocast', 'seed_everything', 'config_from_dict', 'config_to_dict',
-           'config_hash', 'config_override', 'atomic_write', 'write_json', 'read_json', 'save_figure', 'fault_point',
-           'save_checkpoint', 'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state', 'run_lock',
-           'RunDir', 'read_jsonl', 'list_checkpoints', 'prune_checkpoints', 'trim_metrics', 'progress', 'package_path',
-           'project_root', 'data_root']
+__all__ = ['RUN_MARKER', 'AtmoError', 'require', 'get_device', 'autocast', 'seed_everything', 'config_from_dict',
+           'config_to_dict', 'config_hash', 'config_override', 'atomic_write', 'write_json', 'read_json', 'save_figure',
+           'fault_point', 'save_checkpoint', 'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state',
+           'run_lock', 'RunDir', 'is_run_folder', 'check_out_folder', 'read_jsonl', 'list_checkpoints',
+           'prune_checkpoints', 'trim_metrics', 'progress', 'package_path', 'project_root', 'data_root']
 
 # %% ../nbs/00_core.ipynb #c4958e42
 class AtmoError(Exception):
@@ -249,8 +249,10 @@ def load_checkpoint(stem: str | Path, # path without suffix (or with .json / .sa
     require(js.exists() and st.exists(), f"checkpoint {stem} is missing (need {st.name} and {js.name}); check the run folder or retrain")
     info = read_json(js, 'checkpoint metadata')
     require(isinstance(info, dict) and 'tree' in info, f"checkpoint metadata {js} is not an atmodist checkpoint; retrain or point to the right run")
+    require(isinstance(info.get('sha256'), str), f"checkpoint metadata {js} has no sha256 of its tensors, so they "
+            "cannot be checked; delete the checkpoint and resume from an earlier one, or retrain")
     blob = st.read_bytes()
-    if 'sha256' in info and hashlib.sha256(blob).hexdigest() != info['sha256']:
+    if hashlib.sha256(blob).hexdigest() != info['sha256']:
         raise AtmoError(f"checkpoint {st} is truncated or does not belong to {js.name} (a write was interrupted); "
                         "delete both and resume from an earlier checkpoint")
     try: tensors = load(blob)
@@ -295,8 +297,16 @@ def set_rng_state(st: dict, *gens: torch.Generator) -> None:
     if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(list(st['cuda']))
 
 # %% ../nbs/00_core.ipynb #b1c0a002
+_PID_MAX = 2**22   # the largest process id Linux hands out (PID_MAX_LIMIT); 0, negatives and larger name no one process
+
+def _proc_start(pid: int) -> str | None:
+    "When process `pid` started, in clock ticks since boot (Linux /proc); None where that cannot be read."
+    try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[19]
+    except (OSError, IndexError): return None
+
 def _pid_alive(pid: int) -> bool:
-    "Whether process `pid` exists on this host."
+    "Whether process `pid` exists on this host (a number that cannot be a process id is not alive)."
+    if not 0 < pid <= _PID_MAX: return False
     try: os.kill(pid, 0)
     except ProcessLookupError: return False
     except PermissionError: return True      # it exists but belongs to another user
@@ -306,14 +316,17 @@ def _read_lock(lock: Path) -> dict | None:
     "The holder recorded in `lock`; None while it is still being written (or unreadable)."
     try: info = json.loads(lock.read_text(encoding='utf-8'))
     except (OSError, ValueError): return None
-    return info if isinstance(info, dict) and isinstance(info.get('pid'), int) else None
+    return info if isinstance(info, dict) and type(info.get('pid')) is int else None
 
 def _is_stale(lock: Path, info: dict | None, grace_s: float = 10.0) -> bool:
-    "A lock is stale when its process is dead on this host, or it stayed empty longer than `grace_s`."
+    "Stale: its process is dead on this host (or its id names a later process), or it stayed empty over `grace_s`."
     if info is None:
         try: return time.time() - lock.stat().st_mtime > grace_s
         except FileNotFoundError: return True
-    return info.get('host') == socket.gethostname() and not _pid_alive(info['pid'])
+    if info.get('host') != socket.gethostname(): return False
+    if not _pid_alive(info['pid']): return True
+    ticks = info.get('ticks')   # the holder's start time: the same pid with another start time is a reused id
+    return ticks is not None and _proc_start(info['pid']) not in (None, ticks)
 
 # %% ../nbs/00_core.ipynb #b1c0a003
 def _take_over(lock: Path, info: dict | None) -> None:
@@ -336,17 +349,30 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
     path = Path(path)
     try: path.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise AtmoError(f"cannot create output folder {path} ({e.strerror}); choose a writable --out") from None
-    lock, me = path / '.lock', {'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.strftime('%Y-%m-%d %H:%M:%S')}
+    lock = path / '.lock'
+    me = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.strftime('%Y-%m-%d %H:%M:%S'),
+          'ticks': _proc_start(os.getpid())}
     for _ in range(5):
         try: fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
         except FileExistsError:
+            kind = 'folder' if lock.is_dir() else 'special file'
+            require(lock.is_file() or not lock.exists(),
+                    f"{lock} is a {kind}, not atmodist's lock file; remove it (rm -r {lock}) and rerun")
             info = _read_lock(lock)
             if _is_stale(lock, info): _take_over(lock, info); continue
             if info is None: raise AtmoError(f"{what} {path} is being locked by another process right now; {hint}") from None
             where = '' if info.get('host') == me['host'] else f" on host {info.get('host')}"
-            raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} (started {info.get('started', '?')}); "
-                            f"{hint}" + (f" (or delete {lock} if that process is gone)" if where else '')) from None
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(json.dumps(me))
+            raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} "
+                            f"(started {info.get('started', '?')}; delete {lock} if that process is not an "
+                            f"atmodist run); {hint}") from None
+        except OSError as e:
+            raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); choose a writable --out") from None
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(json.dumps(me))
+        except OSError as e:   # a full disk: no empty lock left behind
+            lock.unlink(missing_ok=True)
+            raise AtmoError(f"cannot write the lock {lock} ({e.strerror}); free space or choose a writable --out"
+                            ) from None
         break
     else: raise AtmoError(f"could not lock {what} {path} (the lock kept changing hands); {hint}")
     try: yield lock
@@ -354,22 +380,27 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
         if _read_lock(lock) == me: lock.unlink(missing_ok=True)
 
 # %% ../nbs/00_core.ipynb #ef6c06c4
+RUN_MARKER = '.atmodist-run'   # written first into a run folder: the pipeline writes into, and deletes from, only those
+
 class RunDir:
-    "A run folder holding `config.json`, per-stage completion markers, metrics and plots."
+    "A run folder holding its marker, `config.json`, per-stage completion markers, metrics and plots."
     def __init__(self, path: str | Path,  # the folder (created if missing)
                  cfg=None,                # the run's dataclass config; refused if the folder holds another
                  name: str = 'config.json', # config file name in the folder
+                 mark: bool = False,      # write the run marker first (the pipeline's run folders, not a stage's)
                 ):
         self.path = Path(path)
         try: self.path.mkdir(parents=True, exist_ok=True)
         except OSError as e: raise AtmoError(f"cannot create output folder {self.path} ({e.strerror}); choose a writable --out") from None
         require(os.access(self.path, os.W_OK), f"output folder {self.path} is not writable; choose a writable --out")
         self.cfg = cfg
+        if mark and not (self.path / RUN_MARKER).exists(): write_json(self.path / RUN_MARKER, {'atmodist_run': 1})
         if cfg is not None:
             p = self.path / name
             if p.exists():
                 old = read_json(p, 'run config')
-                require(old == config_to_dict(cfg), f"{self.path} holds a different run's config ({name}); use another --out or the same settings")
+                require(old == config_to_dict(cfg), f"{self.path} holds a different run's config ({name}); "
+                        "use another --out or the same settings")
             else: write_json(p, config_to_dict(cfg))
 
     def __truediv__(self, other): return self.path / other
@@ -379,6 +410,9 @@ class RunDir:
     def done(self, stage: str) -> bool:
         "Whether `stage` completed (its marker exists)."
         return (self.path / '.done' / f'{stage}.json').exists()
+    def finished(self) -> list[str]:
+        "The stages that completed here."
+        return sorted(p.stem for p in (self.path / '.done').glob('*.json'))
     def mark_done(self, stage: str, info: dict | None = None) -> None:
         "Mark `stage` complete (written last, atomically)."
         fault_point('stage_done')
@@ -391,6 +425,26 @@ class RunDir:
         p = self.path / name; p.parent.mkdir(parents=True, exist_ok=True)
         with open(p, 'a', encoding='utf-8') as f: f.write(json.dumps(row, default=float) + '\n')
     def __repr__(self): return f'RunDir({self.path.name})'
+
+# %% ../nbs/00_core.ipynb #8d4eb30e
+def is_run_folder(path: str | Path) -> bool:
+    "Whether `path` is a run folder: it holds the marker (or, from older versions, `config.json` and `.done/`)."
+    path = Path(path)
+    return (path / RUN_MARKER).is_file() or ((path / 'config.json').is_file() and (path / '.done').is_dir())
+
+def check_out_folder(path: str | Path,  # the output folder asked for
+                     flag: str = '--out', # how the user named it
+                    ) -> Path:
+    "Refuse, before any work, an output path that is a file or a folder holding things that are not an atmodist run's."
+    path = Path(path)
+    if not path.exists(): return path
+    require(path.is_dir(), f"{flag} {path} is a file, not a folder; choose a new folder for {flag}")
+    try: names = sorted(p.name for p in path.iterdir() if not p.name.startswith('.lock'))
+    except OSError as e: raise AtmoError(f"cannot read {flag} {path} ({e.strerror}); choose another {flag}") from None
+    held = ', '.join(names[:3]) + (', ...' if len(names) > 3 else '')
+    require(not names or is_run_folder(path), f"{flag} {path} is not empty and is not an atmodist run folder (it holds "
+            f"{held}); nothing was touched: choose a new or empty folder for {flag}")
+    return path
 
 # %% ../nbs/00_core.ipynb #89a49cc2
 def read_jsonl(path: str | Path) -> list[dict]:

@@ -20,9 +20,9 @@ from .data.stream import field_bytes, choose_stream
 
 # %% auto #0
 __all__ = ['STAGES', 'PRETEXT_STAGES', 'SR_STAGES', 'PAPER_TRAIN', 'PAPER_EVAL', 'PRESETS', 'MEASURED_RATES', 'SR_METHODS',
-           'DDP_STAGES', 'STAGE_FNS', 'DataConfig', 'DistanceConfig', 'EvalConfig', 'superres_stages', 'RunConfig',
-           'list_presets', 'resolve_key', 'resolve_config', 'apply_grid_rule', 'open_data', 'time_spans', 'streams',
-           'check_run', 'Context', 'pair_source', 'plan_run', 'stage_data', 'stage_norm', 'stage_pretext',
+           'DDP_STAGES', 'STAGE_FNS', 'RUN_OUTPUTS', 'DataConfig', 'DistanceConfig', 'EvalConfig', 'superres_stages',
+           'RunConfig', 'list_presets', 'resolve_key', 'resolve_config', 'apply_grid_rule', 'open_data', 'time_spans',
+           'streams', 'check_run', 'Context', 'pair_source', 'plan_run', 'stage_data', 'stage_norm', 'stage_pretext',
            'stage_pretext_eval', 'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist', 'eval_times', 'eval_chunk',
            'stage_sr_eval', 'stage_transfer', 'stage_report', 'run_pipeline', 'evaluate_run', 'run_config',
            'run_dataset']
@@ -54,8 +54,15 @@ class DataConfig:
         require(bool(self.train_time) == bool(self.eval_time), "give both data.train_time and data.eval_time, or neither (then eval_frac splits)")
         require(self.grid_rule in ('drop-south', 'refuse'), f"data.grid_rule {self.grid_rule!r} is not known; use 'drop-south' or 'refuse'")
         require(self.stream in ('auto', 'on', 'off'), f"data.stream {self.stream!r} is not known; use auto, on or off")
-        require(self.memory_gb > 0, f"data.memory_gb must be positive, got {self.memory_gb}")
-        require(self.coverage > 0, f"data.coverage must be positive, got {self.coverage}")
+        require(0 < self.memory_gb < 1e6, f"data.memory_gb must be positive and finite (GB, below 1e6), "
+                f"got {self.memory_gb}")
+        require(0 < self.coverage <= 100, f"data.coverage must be positive and at most 100 (times each step is tiled "
+                f"per sweep), got {self.coverage}; the default is 2")
+        if self.step is not None:
+            try: ok = pd.Timedelta(self.step) > pd.Timedelta(0)
+            except (ValueError, TypeError): ok = False
+            require(ok, f"data.step {self.step!r} is not a positive time step; write e.g. --data.step 3h "
+                    "(or leave it out: as stored)")
 
 # %% ../nbs/50_pipeline.ipynb #e218b2f1
 @dataclass(frozen=True)
@@ -86,6 +93,13 @@ def superres_stages(content: str = 'both') -> tuple[str, ...]:
     return ('sr_pretrain', *gans) + (('sr_eval', 'report') if content == 'both' else ())
 
 # %% ../nbs/50_pipeline.ipynb #6a0e46be
+def _floats(d: dict, prefix: str = ''):
+    "(dotted key, value) of every float in a nested config dict, lists included."
+    for k, v in d.items():
+        vals = v if isinstance(v, (list, tuple)) else [v]
+        if isinstance(v, dict): yield from _floats(v, f'{prefix}{k}.')
+        else: yield from ((f'{prefix}{k}', x) for x in vals if isinstance(x, float))
+
 @dataclass(frozen=True)
 class RunConfig:
     "Everything a run does, as one typed config (saved as the run folder's config.json)."
@@ -101,7 +115,16 @@ class RunConfig:
     transfer: TransferConfig = field(default_factory=TransferConfig)
 
     def __post_init__(self):
+        from atmodist_nb.models.atmodist import ENCODERS
+        bad = [(k, v) for k, v in _floats(config_to_dict(self)) if not np.isfinite(v)]
+        require(not bad, f"config key {bad[0][0] if bad else ''} is {bad[0][1] if bad else ''}; give a finite number")
+        enc = self.pretext.model.encoder
+        require(enc in ENCODERS, f"pretext.model.encoder {enc!r} is not known; choose one of {', '.join(ENCODERS)}")
         require(self.evaluation.n_times >= 0, "evaluation.n_times must be 0 (all held-out steps) or positive")
+        dc, ec = self.distance, self.evaluation
+        require(min(dc.batch, dc.calib_batches, dc.eval_batches, ec.batch, ec.bootstrap) >= 1 and dc.explain_pairs >= 0,
+                "distance.batch, distance.calib_batches, distance.eval_batches, evaluation.batch and "
+                "evaluation.bootstrap must be at least 1 (distance.explain_pairs at least 0)")
 
 # %% ../nbs/50_pipeline.ipynb #23b59ac4
 PAPER_TRAIN, PAPER_EVAL = ('1979-01-01', '1998-12-31'), ('2000-01-01', '2005-12-31')   # 1999 is the gap
@@ -289,9 +312,11 @@ def check_run(cfg: RunConfig,      # the run's config
               n_lon: int,          # longitudes of the grid
               times,               # (T,) times of the data (datetime64), or the number of steps
               stages: tuple[str, ...] = STAGES, # the stages this run will execute
+              device: str | torch.device | None = None, # where the run holds its fields (default: data.device)
              ) -> None:
     "Refuse, before anything is written, settings that cannot work on this grid and span (one line each, naming the key)."
     from atmodist_nb.data.pairs import patch_rows
+    from atmodist_nb.data.stream import window_steps
     H, W, band = len(lats), n_lon, cfg.pretext.lat_band
     require(band >= 0, f"pretext.lat_band {band:g} must be at least 0 degrees (it bounds the patch centres); use --pretext.lat_band 60, the reference")
     sr = any(s in SR_STAGES for s in stages)
@@ -309,6 +334,13 @@ def check_run(cfg: RunConfig,      # the run's config
                    f"super-resolution needs; use --superres.generator.factor that divides both, or a grid that is (--data.grid_rule drop-south fixes rows)")
     if isinstance(times, (int, np.integer)): times = pd.date_range('2000-01-01', periods=int(times), freq='3h').values
     time_spans(times, cfg.data, gap=cfg.pretext.model.n_classes)
+    dev = torch.device(device or cfg.data.device)
+    if not streams(cfg.data, len(times), H, W, dev): return
+    bpv = 2 if dev.type == 'cuda' else 4   # streamed windows: one must hold the largest lag (pretext) or one step (SR)
+    if any(s in stages for s in ('pretext', 'pretext_eval')):
+        pm = cfg.pretext.model
+        window_steps(cfg.data.memory_gb, H, W, 2, bpv, max_lag=pm.n_classes, patch=pm.patch)
+    if sr: window_steps(cfg.data.memory_gb, H, W, 2, bpv, max_lag=0, patch=cfg.superres.patch)
 
 # %% ../nbs/50_pipeline.ipynb #caa60a58
 class Context:
@@ -670,14 +702,46 @@ STAGE_FNS = {'data': stage_data, 'norm': stage_norm, 'pretext': stage_pretext, '
              'sr_eval': stage_sr_eval, 'transfer': stage_transfer, 'report': stage_report}
 
 # %% ../nbs/50_pipeline.ipynb #96a728ef
-def _preflight(cfg: RunConfig, stages: tuple[str, ...]):
+from .core import RUN_MARKER, check_out_folder, is_run_folder   # the run folder's marker and checks
+
+RUN_OUTPUTS = ('config.json', 'data.json', 'upstream.json', '.done', 'distance', 'explain', 'metrics.json', 'report.md',
+               'report.html', *STAGES)   # every name the pipeline writes into a run folder: the only ones it removes
+
+def _discard(out: Path, keep: set[str]) -> None:
+    "Remove what the pipeline wrote into `out` (the names in `RUN_OUTPUTS`) except the names in `keep`; nothing else."
+    for name in RUN_OUTPUTS:
+        p = out / name
+        if name in keep or not (p.exists() or p.is_symlink()): continue
+        shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    if RUN_MARKER not in keep and not {p.name for p in out.iterdir()} - {'.lock', RUN_MARKER}:
+        (out / RUN_MARKER).unlink(missing_ok=True)
+
+def _reconfigure(out: Path, cfg: RunConfig) -> None:
+    "A run folder with no finished stage takes a new config; its unfinished stages' outputs go (the old config's)."
+    p = out / 'config.json'
+    if not p.exists() or any((out / '.done').glob('*.json')): return
+    if read_json(p, 'run config') == config_to_dict(cfg): return
+    print(f'atmodist: {out} has no finished stage: it takes the new config', flush=True)
+    _discard(out, keep={RUN_MARKER})
+
+def _note_upstream(run: RunDir, up: RunDir | None) -> None:
+    "Record the run this folder builds on (`upstream.json`), so `atmodist evaluate --run` finds it; another is refused."
+    if up is None: return
+    p, new = run.path / 'upstream.json', str(up.path.resolve())
+    old = read_json(p, 'upstream record').get('upstream') if p.exists() else None
+    if old == new: return
+    require(old is None or not run.finished(), f"{run.path} was built on {old}; use --pretext {old}, or another --out")
+    write_json(p, {'upstream': new})
+
+# %% ../nbs/50_pipeline.ipynb #6faef863
+def _preflight(cfg: RunConfig, stages: tuple[str, ...], device: torch.device | None = None):
     "Check the config against the grid and span before anything is written; the opened dataset (None for the shallow-water default)."
     if cfg.data.source == 'swe':   # bad settings fail before the (long) simulation
         from atmodist_nb.data.synthetic import swe_grid, resolve_swe
         lats, lons = swe_grid(cfg.swe); sw = resolve_swe(cfg.swe)
-        check_run(cfg, lats, len(lons), int(round(sw.days * 24 / sw.out_every_hours)), stages)
+        check_run(cfg, lats, len(lons), int(round(sw.days * 24 / sw.out_every_hours)), stages, device)
         return None
-    ds = open_data(cfg); check_run(cfg, ds.lat.values, ds.sizes['lon'], ds.time.values, stages)
+    ds = open_data(cfg); check_run(cfg, ds.lat.values, ds.sizes['lon'], ds.time.values, stages, device)
     return ds
 
 def _run_stages(ctx: Context, stages: tuple[str, ...], rank: int, world: int) -> dict:
@@ -698,56 +762,75 @@ def _run_stages(ctx: Context, stages: tuple[str, ...], rank: int, world: int) ->
         if rank == 0: print(f"atmodist: {st}: done in {info['seconds']:.1f} s", flush=True)
     return summary
 
+def _check_upstream(upstream: str | Path, out: Path, stages: tuple[str, ...]) -> RunDir:
+    "The upstream run, refused unless it holds the finished stages these `stages` read from it."
+    up = Path(upstream)
+    require(is_run_folder(up) and (up / 'config.json').exists(), f"{up} is not a run folder (no config.json); "
+            "point --pretext to a finished pretext run")
+    require(up.resolve() != out.resolve(), f"--pretext and --out are the same folder {out}; "
+            "write the new stages into another --out")
+    need = ('data', 'norm') + (('pretext',) if {'pretext_eval', 'sr_atmodist', 'transfer'} & set(stages) else ())
+    up = RunDir(up)
+    missing = [s for s in need if s not in stages and not up.done(s)]
+    require(not missing, f"stage {missing[0] if missing else ''!r} has not finished in {up.path}; finish it first "
+            f"(atmodist pretrain --out {up.path}, the same command that made it)")
+    return up
+
 def run_pipeline(cfg: RunConfig,                 # the run's config
                  out: str | Path,                # the run folder (resumed if it holds the same config)
                  *, stages: tuple[str, ...] | None = None, # subset of STAGES (default: all, in order)
                  upstream: str | Path | None = None, # a finished run whose stages this run builds on (superres on a pretext run)
                  device: str | None = None,      # overrides the device choice (default: cuda when available)
                  progress: bool = True,          # progress bars
+                 redo: tuple[str, ...] = (),     # finished stages to run again (markers dropped once locked)
                 ) -> dict:                       # stage -> its summary
     "Run the pipeline's stages in order, skipping finished ones; a killed run resumes where it stopped."
     stages = tuple(stages or STAGES)
     bad = [s for s in stages if s not in STAGES]
     require(not bad, f"unknown stage {bad[0] if bad else ''!r}; stages: {', '.join(STAGES)}")
-    up = None
-    if upstream is not None:
-        require(Path(upstream, 'config.json').exists(), f"{upstream} is not a run folder (no config.json); point --pretext to a finished pretext run")
-        up = RunDir(upstream)
+    out = check_out_folder(out)   # a file, or a folder of the user's, is refused before any work
+    up = _check_upstream(upstream, out, stages) if upstream is not None else None
     dev = get_device(device)
-    ds = _preflight(cfg, stages)
-    out = Path(out)
+    ds = _preflight(cfg, stages, dev)
     rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # under torchrun
-    with run_lock(out) if rank == 0 else contextlib.nullcontext():   # one writer per run folder
-        fresh = not (out / 'config.json').exists()
-        run = RunDir(out, cfg)
-        ctx = Context(cfg, run, up, dev, progress)
-        if ds is not None: ctx._ds = ctx.checked(ds)
-        pg = False
-        if world > 1:   # one process group for the whole run (gloo on CPU, nccl on CUDA, each rank on its own GPU)
-            from atmodist_nb.train.pretext import _dist_setup
-            rank, world, dev, pg = _dist_setup(dev); ctx.device = dev
-        try: return _run_stages(ctx, stages, rank, world)
-        except AtmoError:
-            if fresh and rank == 0 and not any((out / '.done').glob('*.json')):   # nothing half-made left behind (the lock file goes on exit)
-                for p in out.iterdir():
-                    if p.name != '.lock': shutil.rmtree(p) if p.is_dir() else p.unlink()
-            raise
-        finally:
-            if pg:
-                import torch.distributed as dist; dist.destroy_process_group()
+    made = not out.exists()
+    try:
+        with run_lock(out) if rank == 0 else contextlib.nullcontext():   # one writer per run folder
+            if rank == 0: check_out_folder(out); _reconfigure(out, cfg)
+            before = {p.name for p in out.iterdir()} if out.exists() else set()
+            run = RunDir(out, cfg, mark=rank == 0)
+            ctx = Context(cfg, run, up, dev, progress)
+            if ds is not None: ctx._ds = ctx.checked(ds)
+            if rank == 0:
+                _note_upstream(run, up)
+                for st in redo: (out / '.done' / f'{st}.json').unlink(missing_ok=True)
+            pg = False
+            if world > 1:   # one process group for the whole run (gloo on CPU, nccl on CUDA, each rank on its own GPU)
+                from atmodist_nb.train.pretext import _dist_setup
+                rank, world, dev, pg = _dist_setup(dev); ctx.device = dev
+            try: return _run_stages(ctx, stages, rank, world)
+            except (AtmoError, OSError):
+                if rank == 0 and not run.finished(): _discard(out, keep=before)   # nothing half-made; our names only
+                raise
+            finally:
+                if pg:
+                    import torch.distributed as dist; dist.destroy_process_group()
+    except BaseException:
+        if made and rank == 0 and out.is_dir() and not any(out.iterdir()): out.rmdir()   # made here, left empty
+        raise
 
 # %% ../nbs/50_pipeline.ipynb #8fd60002
 def evaluate_run(run_dir: str | Path,         # a run folder holding trained GANs
                  *, device: str | None = None, # where to run (default: cuda when available)
                  progress: bool = True,        # progress bars
                 ) -> dict:                     # stage -> its summary
-    "Re-run the evaluation and report of a run folder holding trained GANs."
+    "Re-run the evaluation and report of a run folder holding trained GANs (built on the run `upstream.json` names)."
     run_dir = Path(run_dir)
     cfg = config_from_dict(RunConfig, read_json(run_dir / 'config.json', 'run config'))
-    for st in ('sr_eval', 'report'):
-        p = run_dir / '.done' / f'{st}.json'
-        if p.exists(): p.unlink()
-    return run_pipeline(cfg, run_dir, stages=('sr_eval', 'report'), device=device, progress=progress)
+    up = run_dir / 'upstream.json'
+    upstream = read_json(up, 'upstream record').get('upstream') if up.exists() else None
+    return run_pipeline(cfg, run_dir, stages=('sr_eval', 'report'), upstream=upstream, device=device, progress=progress,
+                        redo=('sr_eval', 'report'))
 
 # %% ../nbs/50_pipeline.ipynb #77390408
 def run_config(run_dir: str | Path) -> RunConfig:

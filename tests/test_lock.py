@@ -57,3 +57,30 @@ def test_lock_of_a_killed_writer_is_taken_over(tmp_path):
     p = _holder(tmp_path)
     assert _holder_pid(tmp_path) == p.pid
     assert _release(p) == 0
+
+@pytest.mark.parametrize('pid', [0, -1, 10**20])
+def test_a_lock_naming_no_possible_process_is_stale(tmp_path, pid):
+    "pid 0 and -1 would signal a process group or every process, 10**20 overflows: no holder, the lock is taken over."
+    (tmp_path / '.lock').write_text(json.dumps({'pid': pid, 'host': socket.gethostname(), 'started': 'earlier'}))
+    p = _holder(tmp_path)
+    assert _holder_pid(tmp_path) == p.pid
+    assert _release(p) == 0 and not (tmp_path / '.lock').exists()
+
+def test_a_reused_pid_is_stale(tmp_path):
+    "The holder's pid alive again but started at another time (a later process got the id): taken over."
+    info = {'pid': 1, 'host': socket.gethostname(), 'started': 'earlier', 'ticks': '-1'}
+    (tmp_path / '.lock').write_text(json.dumps(info))
+    p = _holder(tmp_path)
+    assert _holder_pid(tmp_path) == p.pid and _release(p) == 0
+
+def test_a_live_strangers_lock_or_a_lock_folder_names_the_fix(tmp_path):
+    from atmodist_nb.core import run_lock, AtmoError
+    lock = tmp_path / '.lock'
+    lock.write_text(json.dumps({'pid': 1, 'host': socket.gethostname(), 'started': 'earlier'}))
+    fix = r'being written by process 1 .*; delete .*\.lock if that process is not an atmodist run\); wait'
+    with pytest.raises(AtmoError, match=fix):
+        with run_lock(tmp_path): pass
+    lock.unlink(); lock.mkdir(); (lock / 'x').write_text('mine')
+    with pytest.raises(AtmoError, match=r"\.lock is a folder, not atmodist's lock file; remove it"):
+        with run_lock(tmp_path): pass
+    assert (lock / 'x').read_text() == 'mine'
