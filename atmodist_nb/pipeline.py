@@ -566,8 +566,9 @@ def stage_data(ctx: Context) -> dict:
 def stage_norm(ctx: Context) -> dict:
     "Fit the normalisation on the training span only (dask, chunk by chunk); save it as JSON."
     from atmodist_nb.data.normalize import fit_norm
+    from atmodist_nb.data.prepare import store_reads
     (t0, t1), _ = ctx.split
-    stats = fit_norm(ctx.ds, time_slice=(t0, t1))
+    with store_reads(ctx.ds): stats = fit_norm(ctx.ds, time_slice=(t0, t1))   # a damaged chunk is named
     out = ctx.run.sub('norm'); stats.to_json(out / 'stats.json')
     return {'mean1': list(stats.mean1), 'std1': list(stats.std1)}
 
@@ -704,8 +705,8 @@ STAGE_FNS = {'data': stage_data, 'norm': stage_norm, 'pretext': stage_pretext, '
 # %% ../nbs/50_pipeline.ipynb #96a728ef
 from .core import RUN_MARKER, check_out_folder, is_run_folder   # the run folder's marker and checks
 
-RUN_OUTPUTS = ('config.json', 'data.json', 'upstream.json', '.done', 'distance', 'explain', 'metrics.json', 'report.md',
-               'report.html', *STAGES)   # every name the pipeline writes into a run folder: the only ones it removes
+RUN_OUTPUTS = ('config.json', 'data.json', 'store.json', 'upstream.json', '.done', 'distance', 'explain',
+               'metrics.json', 'report.md', 'report.html', *STAGES)   # every name the pipeline writes into a run folder: the only ones it removes
 
 def _discard(out: Path, keep: set[str]) -> None:
     "Remove what the pipeline wrote into `out` (the names in `RUN_OUTPUTS`) except the names in `keep`; nothing else."
