@@ -487,7 +487,9 @@ def _plot_spectra(out_dir, spec, zonal, trunc, names):
                 k = np.arange(len(v))
                 ax.loglog(k[1:], np.maximum(v[1:], 1e-300), lw=1.5 if n == 'truth' else 1, color='k' if n == 'truth' else None, label=n)
             if row == 0: ax.axvline(trunc[key] - 0.5, color='k', ls=':', lw=1, label='truth truncation')
-            else: ax.axvspan(max(1, (len(v) - 1) // 2), len(v) - 1, color='0.9', zorder=0, label='highest octave')
+            else:
+                ax.axvspan(max(1, (len(v) - 1) // 2), len(v) - 1, color='0.9', zorder=0, label='highest octave')
+                ax.set_ylim(bottom=1e-10 * float(sp['truth'].sel(spectrum=key).max()))   # below: rounding (the scores' floor)
             ax.set_xlabel(xl); ax.set_title(lab + ('' if row == 0 else ', along latitude circles'), fontsize=9)
         axes[row, 0].legend(fontsize=7)
     fig.tight_layout()
