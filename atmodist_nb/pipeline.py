@@ -607,8 +607,8 @@ def stage_sr_eval(ctx: Context) -> dict:
                                 **{n: upscale_field(g, low_res, device=ctx.device, batch=ec.batch) for n, g in nets.items()}}
     chunk = eval_chunk(ctx.cfg.data.memory_gb, len(ctx.lats), len(ctx.lons), len(nets) + 2, len(times))
     settings = EvalSettings(chunk=chunk, lat_band=ctx.cfg.pretext.lat_band, n_boot=ec.bootstrap, seed=ctx.cfg.seed)
-    res = evaluate_superres_chunks(read, len(times), ctx.run.sub('sr_eval'), lats=ctx.lats, lons=ctx.lons, settings=settings,
-                                   denormalize=lambda x: denormalize(x, ctx.stats))
+    res = evaluate_superres_chunks(read, len(times), ctx.run.sub('sr_eval'), lats=ctx.lats, lons=ctx.lons,
+                                   settings=settings, denormalize=lambda x: denormalize(x, ctx.stats))
     return {'n_time': res['n_time'], 'chunk': chunk, 'methods': list(res['methods'])}
 
 # %% ../nbs/50_pipeline.ipynb #0b87c9b9

@@ -166,23 +166,24 @@ def effective_truncation(spec,                 # (L,) or (..., L) power per degr
 # %% ../nbs/00a_sphere.ipynb #400df2af
 def cell_area_weights(lats,  # (H,) latitudes of the rows, degrees, monotone (either order)
                      ) -> np.ndarray: # (H,) share of the sphere's area in each row's cells; sums to 1 on a global grid
-    "True cell-area weights of the rows: sin of the cell edges (halfway between rows, at the pole beyond a global grid's last row)."
+    "True cell-area weights of the rows: sin of the cell edges, halfway between rows and at the pole for a global grid."
     lat = np.asarray(lats, dtype=np.float64).ravel()
     require(len(lat) >= 2 and (np.all(np.diff(lat) < 0) or np.all(np.diff(lat) > 0)),
             "latitudes must be strictly monotone with at least 2 rows")
     s = np.sign(lat[0] - lat[-1])                                   # +1 north→south
     ends = np.array([lat[0] + (lat[0] - lat[1]) / 2, lat[-1] + (lat[-1] - lat[-2]) / 2])
-    ends = np.where(np.abs(ends) > 90 - (lat[0] - lat[1]) * s, np.sign(ends) * 90, ends)   # within a row of the pole: to it
+    near_pole = np.abs(ends) > 90 - (lat[0] - lat[1]) * s          # within a row of the pole: the cell reaches it
+    ends = np.where(near_pole, np.sign(ends) * 90, ends)
     edges = np.deg2rad(np.concatenate([ends[:1], (lat[1:] + lat[:-1]) / 2, ends[1:]]))
     return np.abs(np.sin(edges[:-1]) - np.sin(edges[1:])) / 2
 
 # %% ../nbs/00a_sphere.ipynb #2da061d7
 def zonal_power(x: torch.Tensor, # (..., W) values along latitude circles
-               ) -> torch.Tensor: # (..., W//2 + 1) power per zonal wavenumber m = 0..W/2, float64: sums to the mean of x²
+               ) -> torch.Tensor: # (..., W//2 + 1) power per wavenumber m = 0..W/2, float64; sums to the mean of x²
     "Power per zonal wavenumber along each latitude circle up to the grid's Nyquist (m > 0 counted for ±m)."
     W = x.shape[-1]
     p = torch.fft.rfft(x.double(), dim=-1).abs() ** 2 / W ** 2
-    p[..., 1:(W + 1) // 2] *= 2                                    # ±m of a real field; the Nyquist (W even) counts once
+    p[..., 1:(W + 1) // 2] *= 2                                    # ±m of a real field; the Nyquist (W even) once
     return p
 
 def zonal_power_spectrum(x: torch.Tensor, # (..., H, W) fields on full latitude circles
@@ -197,13 +198,14 @@ def zonal_power_spectrum(x: torch.Tensor, # (..., H, W) fields on full latitude 
 def _quadrature(nlat: int, grid: str) -> np.ndarray:
     "Quadrature weights of the rows of a transformable grid (north→south), summing to 2."
     from torch_harmonics.quadrature import clenshaw_curtiss_weights, legendre_gauss_weights
-    return np.asarray((clenshaw_curtiss_weights if grid == 'equiangular' else legendre_gauss_weights)(nlat, -1, 1)[1], float)
+    rule = clenshaw_curtiss_weights if grid == 'equiangular' else legendre_gauss_weights
+    return np.asarray(rule(nlat, -1, 1)[1], float)
 
 def variance_budget(x: torch.Tensor, # (..., H, W) global fields, rows as in `lats`
                     lats,            # (H,) latitudes, degrees
                     lmax: int | None = None, # degrees the expansion keeps; None: all the grid resolves
-                   ) -> torch.Tensor: # (..., 2) ∫(x − x̄)² dΩ by quadrature, and the spherical-harmonic sum over l ≥ 1 of the same
-    "A field's variance on the sphere twice: by the grid's quadrature, and as its spherical-harmonic expansion to `lmax` holds it."
+                   ) -> torch.Tensor: # (..., 2) ∫(x − x̄)² dΩ by quadrature, and the harmonics' sum over l ≥ 1 of it
+    "A field's variance on the sphere twice: by the grid's quadrature, and as its harmonics up to `lmax` hold it."
     x, grid = to_spectral_grid(x.double(), lats)
     nlat, nlon = x.shape[-2:]
     w = torch.as_tensor(_quadrature(nlat, grid), device=x.device)[:, None] * (2 * math.pi / nlon)

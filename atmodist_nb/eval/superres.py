@@ -15,15 +15,15 @@ from ..sphere import (EARTH_RADIUS_M, EARTH_RADIUS_KM, great_circle_km, nearest_
                                 variance_budget, unresolved_fraction)
 
 # %% auto #0
-__all__ = ['CITY_LISTS', 'ZOOM', 'upscale_field', 'bicubic', 'bilinear', 'spectra', 'spectrum_error_high', 'spectrum_excess',
-           'zonal_spectra', 'zonal_error_high', 'zonal_excess_high', 'grid_laplacian', 'field_variance', 'VarioPairs',
-           'vario_pairs', 'semivariogram', 'load_cities', 'city_indices', 'window_values', 'wasserstein_1d',
-           'decorrelation_steps', 'block_bootstrap', 'bootstrap_block', 'interval', 'CityStats',
-           'city_wasserstein_values', 'city_wasserstein', 'compare_significant', 'band_mask', 'field_metrics',
-           'EvalSettings', 'EvalGrid', 'eval_grid', 'SpectraScore', 'ZonalScore', 'VarianceScore', 'VarioScore',
-           'CityValues', 'UnresolvedScore', 'RoughnessScore', 'RangeScore', 'PixelScore', 'SSIMScore', 'field_scores',
-           'paired_scores', 'TruthPass', 'score_table', 'city_scores', 'metrics_json', 'evaluate_superres_chunks',
-           'evaluate_superres']
+__all__ = ['CITY_LISTS', 'ZOOM', 'SCORES_BY_VARIABLE', 'upscale_field', 'bicubic', 'bilinear', 'spectra', 'spectrum_error_high',
+           'spectrum_excess', 'zonal_spectra', 'zonal_error_high', 'zonal_excess_high', 'grid_laplacian',
+           'field_variance', 'VarioPairs', 'vario_pairs', 'semivariogram', 'load_cities', 'city_indices',
+           'window_values', 'wasserstein_1d', 'decorrelation_steps', 'block_bootstrap', 'bootstrap_block', 'interval',
+           'CityStats', 'city_wasserstein_values', 'city_wasserstein', 'compare_significant', 'band_mask',
+           'field_metrics', 'EvalSettings', 'EvalGrid', 'eval_grid', 'SpectraScore', 'ZonalScore', 'VarianceScore',
+           'VarioScore', 'CityValues', 'UnresolvedScore', 'RoughnessScore', 'RangeScore', 'PixelScore', 'SSIMScore',
+           'field_scores', 'paired_scores', 'TruthPass', 'score_table', 'city_scores', 'metrics_json',
+           'evaluate_superres_chunks', 'evaluate_superres']
 
 # %% ../../nbs/30_eval.superres.ipynb #804f0e09
 @torch.no_grad()
@@ -120,7 +120,8 @@ def _zonal_sum(field: torch.Tensor, lats, radius: float = EARTH_RADIUS_M) -> tor
     w = torch.as_tensor(cell_area_weights(lats), dtype=torch.float64)
     w = (w / w.sum())[:, None]
     m = torch.arange(p.shape[-1], dtype=torch.float64)
-    a_cos = radius * torch.cos(torch.deg2rad(torch.as_tensor(np.array(lats, dtype=float)))).clamp(min=0)[:, None]
+    phi = torch.deg2rad(torch.as_tensor(np.array(lats, dtype=float)))
+    a_cos = radius * torch.cos(phi).clamp(min=0)[:, None]
     ke = (p[0] + p[1]) * (a_cos / m.clamp(min=1)) ** 2 / 2                  # (|ζ_m|² + |δ_m|²) / 2k², k = m / (a cos φ)
     ke[:, 0] = 0
     return torch.stack([(p[0] * w).sum(0), (p[1] * w).sum(0), (ke * w).sum(0)])
@@ -128,8 +129,8 @@ def _zonal_sum(field: torch.Tensor, lats, radius: float = EARTH_RADIUS_M) -> tor
 def zonal_spectra(field: torch.Tensor, # (T, 2, H, W) physical (vo, d), s**-1, on full latitude circles
                   lats,                # (H,) degrees
                   *, chunk: int = 16,  # time steps at a time
-                 ) -> dict[str, np.ndarray]: # 'vo', 'd' (power), 'ke' (m² s⁻²) per zonal wavenumber m = 0..W/2, time means
-    "Time-mean zonal spectra along latitude circles up to the grid's Nyquist, area-weighted, of vo, d and kinetic energy."
+                 ) -> dict[str, np.ndarray]: # 'vo', 'd' (power), 'ke' (m² s⁻²) per wavenumber m = 0..W/2, time means
+    "Time-mean zonal spectra of vo, d and kinetic energy along latitude circles up to the Nyquist, area-weighted."
     require(field.ndim == 4 and field.shape[1] == 2,
             f"zonal spectra need (time, 2, lat, lon) fields (vo, d), got {tuple(field.shape)}")
     s = sum(_zonal_sum(field[i:i + chunk], lats) for i in range(0, field.shape[0], chunk)) / field.shape[0]
@@ -141,9 +142,9 @@ def _top_octave(n: int) -> slice:
 
 def zonal_error_high(spec: np.ndarray,       # (M+1,) a method's zonal spectrum
                      truth_spec: np.ndarray, # (M+1,) the truth's
-                     floor: float = 1e-10,   # powers are raised to floor × the truth's peak (a band-limited truth holds none)
+                     floor: float = 1e-10,   # powers are raised to floor × the truth's peak
                     ) -> float:
-    "Mean absolute log-ratio of two zonal spectra over the highest octave of wavenumbers, M/2 ≤ m ≤ M (M: the Nyquist)."
+    "Mean absolute log-ratio of two zonal spectra over the highest octave of wavenumbers, M/2 ≤ m ≤ M (the Nyquist)."
     s, t = np.asarray(spec, float), np.asarray(truth_spec, float)
     f, top = floor * t.max(), _top_octave(len(t))
     return float(np.mean(np.abs(np.log((s[top] + f) / (t[top] + f)))))
@@ -157,7 +158,7 @@ def zonal_excess_high(spec: np.ndarray,       # (M+1,) a method's zonal spectrum
 
 def grid_laplacian(x: torch.Tensor, # (..., H, W) fields, columns periodic
                   ) -> torch.Tensor: # (..., H - 2, W) the 5-point Laplacian in grid steps on the interior rows
-    "The 5-point Laplacian on the grid itself (grid steps, not metres): how rough a field is from one grid point to the next."
+    "The 5-point Laplacian on the grid itself (in grid steps, not metres): how rough a field is point to point."
     c = x[..., 1:-1, :]
     return x[..., 2:, :] + x[..., :-2, :] + c.roll(1, -1) + c.roll(-1, -1) - 4 * c
 
@@ -391,7 +392,8 @@ def compare_significant(stats: CityStats, a: str, b: str, # two method names in 
     "Count the cities where A's Wasserstein distance is significantly smaller (better) or larger (worse) than B's."
     lo, hi = interval(stats.boot[a] - stats.boot[b], level)                    # (N, C, K)
     better, worse = (hi < 0).sum(0), (lo > 0).sum(0)                          # (C, K)
-    return xr.DataArray(np.stack([better, lo.shape[0] - better - worse, worse], -1), dims=('variable', 'window', 'outcome'),
+    return xr.DataArray(np.stack([better, lo.shape[0] - better - worse, worse], -1),
+                        dims=('variable', 'window', 'outcome'),
                         coords={'variable': list(names), 'window': list(stats.windows),
                                 'outcome': ['better', 'not_significant', 'worse']})
 
@@ -443,9 +445,10 @@ def _sq_err_sums(pred: torch.Tensor, truth: torch.Tensor, r: _Rows) -> torch.Ten
 
 def _ssim_sums(pred: torch.Tensor, truth: torch.Tensor, r: _Rows, rng: torch.Tensor) -> torch.Tensor:
     "(C,) row-weighted SSIM of fields scaled by the truth's range, summed over the time steps given."
-    span = lambda c: max(float(rng[1, c] - rng[0, c]), 1e-30)
-    return torch.tensor([_ssim_rows((pred[:, c].double() - float(rng[0, c])) / span(c), (truth[:, c].double() - float(rng[0, c])) / span(c),
-                                    r.blocks) for c in range(truth.shape[1])], dtype=torch.float64)
+    lo, span = rng[0].tolist(), (rng[1] - rng[0]).clamp(min=1e-30).tolist()
+    scale = lambda x, c: (x[:, c].double() - lo[c]) / span[c]
+    return torch.tensor([_ssim_rows(scale(pred, c), scale(truth, c), r.blocks) for c in range(truth.shape[1])],
+                        dtype=torch.float64)
 
 def _metric_final(sums: torch.Tensor, rng: torch.Tensor, n_time: int, r: _Rows, width: int, names) -> dict:
     "RMSE, PSNR (truth's range over the RMSE) and SSIM per variable from the summed squared errors and SSIM."
@@ -480,16 +483,18 @@ def _plot_spectra(out_dir, spec, zonal, trunc, names):
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(2, 3, figsize=(12, 6.6))
     labels = ('kinetic energy (m² s⁻²)', f'{names[0]} power', f'{names[1]} power')
-    for row, (sp, dim, xl) in enumerate(((spec, 'degree', 'total wavenumber l'), (zonal, 'wavenumber', 'zonal wavenumber m'))):
+    rows = ((spec, 'total wavenumber l'), (zonal, 'zonal wavenumber m'))
+    for row, (sp, xl) in enumerate(rows):
         for ax, key, lab in zip(axes[row], ('ke', 'vo', 'd'), labels):
             for n, s in sp.items():
                 v = s.sel(spectrum=key).values
                 k = np.arange(len(v))
-                ax.loglog(k[1:], np.maximum(v[1:], 1e-300), lw=1.5 if n == 'truth' else 1, color='k' if n == 'truth' else None, label=n)
+                ax.loglog(k[1:], np.maximum(v[1:], 1e-300), lw=1.5 if n == 'truth' else 1,
+                          color='k' if n == 'truth' else None, label=n)
             if row == 0: ax.axvline(trunc[key] - 0.5, color='k', ls=':', lw=1, label='truth truncation')
             else:
                 ax.axvspan(max(1, (len(v) - 1) // 2), len(v) - 1, color='0.9', zorder=0, label='highest octave')
-                ax.set_ylim(bottom=1e-10 * float(sp['truth'].sel(spectrum=key).max()))   # below: rounding (the scores' floor)
+                ax.set_ylim(bottom=1e-10 * float(sp['truth'].sel(spectrum=key).max()))   # the scores' floor
             ax.set_xlabel(xl); ax.set_title(lab + ('' if row == 0 else ', along latitude circles'), fontsize=9)
         axes[row, 0].legend(fontsize=7)
     fig.tight_layout()
@@ -524,17 +529,17 @@ def _plot_hist(out_dir, truth_v, method_v, cities, names, plot_cities):
 ZOOM = 12   # edge of the zoomed crop, grid points: a 2-grid-point texture shows as 6 stripes
 
 def _plot_crops(out_dir, truth, low_res, methods, names, factor, zoom: int = ZOOM):
-    "Crops of the first time step for the truth, the low-resolution input and each method, and a zoom on `zoom` × `zoom` points."
+    "Crops of the first time step (truth, low-resolution input, each method), and a zoom on `zoom` × `zoom` points."
     import matplotlib.pyplot as plt
     from matplotlib.patches import Rectangle
     H, W = truth.shape[-2:]
     ys, xs = slice(H // 4, H // 4 + max(H // 3, 4)), slice(0, max(W // 4, 4))
     z = min(zoom, ys.stop - ys.start, xs.stop - xs.start)
-    zy, zx = slice(ys.start + (ys.stop - ys.start - z) // 2, None), slice(xs.start + (xs.stop - xs.start - z) // 2, None)
-    zy, zx = slice(zy.start, zy.start + z), slice(zx.start, zx.start + z)
-    panels = [('truth', truth), (f'low-res (×{factor})', F.interpolate(low_res.float(), scale_factor=factor, mode='nearest')),
-              *methods.items()]
-    fig, axes = plt.subplots(2 * len(names), len(panels), figsize=(2.4 * len(panels), 2.2 * 2 * len(names)), squeeze=False)
+    y0, x0 = ys.start + (ys.stop - ys.start - z) // 2, xs.start + (xs.stop - xs.start - z) // 2   # the crop's centre
+    zy, zx = slice(y0, y0 + z), slice(x0, x0 + z)
+    blocky = F.interpolate(low_res.float(), scale_factor=factor, mode='nearest')
+    panels = [('truth', truth), (f'low-res (×{factor})', blocky), *methods.items()]
+    fig, axes = plt.subplots(2 * len(names), len(panels), figsize=(2.4 * len(panels), 4.4 * len(names)), squeeze=False)
     for c in range(len(names)):
         for row, (sy, sx, what) in enumerate(((ys, xs, ''), (zy, zx, f' {z}×{z}'))):
             v = float(truth[0, c, sy, sx].abs().max()) or 1.
@@ -542,7 +547,7 @@ def _plot_crops(out_dir, truth, low_res, methods, names, factor, zoom: int = ZOO
                 ax = axes[2 * c + row, j]
                 ax.imshow(p[0, c, sy, sx].cpu().numpy(), cmap='RdBu_r', vmin=-v, vmax=v, interpolation='nearest')
                 ax.set_xticks([]); ax.set_yticks([])
-                if row == 0: ax.add_patch(Rectangle((zx.start - xs.start - .5, zy.start - ys.start - .5), z, z, fill=False, lw=.8))
+                if row == 0: ax.add_patch(Rectangle((x0 - xs.start - .5, y0 - ys.start - .5), z, z, fill=False, lw=.8))
                 if c == 0 and row == 0: ax.set_title(n, fontsize=9)
             axes[2 * c + row, 0].set_ylabel(names[c] + what)
     fig.tight_layout()
@@ -573,7 +578,7 @@ class EvalSettings:
     names: tuple[str, ...] = ('vo', 'd')      # channel names: relative vorticity and divergence
     chunk: int = 64                           # time steps read at a time (memory: about chunk × fields × one step)
     lat_band: float | None = 60.              # training band of the patch centres: scores also inside / outside it
-    lmax: int | None = None                   # spectral degrees (the data's own truncation); None: all the grid resolves
+    lmax: int | None = None                   # spectral degrees (the data's own truncation); None: all resolved
     city_lists: tuple | dict = ('populous', 'spread')   # names in CITY_LISTS, or {name: table}
     windows: tuple[int, ...] = (1, 2, 3)      # edges of the k×k windows at the cities (1 gives the decorrelation time)
     hist_window: int = 3                      # window edge of the value histograms
@@ -588,7 +593,8 @@ class EvalSettings:
     def __post_init__(self):
         require(self.chunk >= 1, f"the evaluation chunk must be at least one step, got {self.chunk}")
         require(1 in self.windows and self.hist_window in self.windows,
-                f"windows {self.windows} must hold 1 (for the decorrelation time) and the histogram window {self.hist_window}")
+                f"windows {self.windows} must hold 1 (for the decorrelation time) and the histogram window "
+                f"{self.hist_window}")
 
 # %% ../../nbs/30_eval.superres.ipynb #c12bf790
 class EvalGrid(NamedTuple):
@@ -618,27 +624,31 @@ def eval_grid(lats, lons,          # (H,), (W,) degrees of the high-resolution g
 
 # %% ../../nbs/30_eval.superres.ipynb #05fb9732
 class SpectraScore:
-    "Time-mean degree spectra of vo, d and kinetic energy; `add(field, truth)` a chunk, `result()` (spectrum, degree)."
+    "Time-mean degree spectra of vo, d and kinetic energy: `add(field, truth)` chunks, `result()` (spectrum, degree)."
     def __init__(self, g: EvalGrid, s: EvalSettings): self.lats, self.lmax, self.sum, self.n = g.lats, s.lmax, 0, 0
-    def add(self, x: torch.Tensor, truth=None): self.sum, self.n = self.sum + _spectra_sum(x, self.lats, self.lmax), self.n + len(x)
+    def add(self, x: torch.Tensor, truth=None):
+        self.sum, self.n = self.sum + _spectra_sum(x, self.lats, self.lmax), self.n + len(x)
     def result(self) -> xr.DataArray:
-        return xr.DataArray((self.sum / self.n).numpy(), dims=('spectrum', 'degree'), coords={'spectrum': ['vo', 'd', 'ke']})
+        return xr.DataArray((self.sum / self.n).numpy(), dims=('spectrum', 'degree'),
+                            coords={'spectrum': ['vo', 'd', 'ke']})
 
 class ZonalScore:
     "Time-mean zonal spectra of vo, d and kinetic energy up to the Nyquist; `result()` (spectrum, wavenumber)."
     def __init__(self, g: EvalGrid, s: EvalSettings): self.lats, self.sum, self.n = g.lats, 0, 0
     def add(self, x: torch.Tensor, truth=None): self.sum, self.n = self.sum + _zonal_sum(x, self.lats), self.n + len(x)
     def result(self) -> xr.DataArray:
-        return xr.DataArray((self.sum / self.n).numpy(), dims=('spectrum', 'wavenumber'), coords={'spectrum': ['vo', 'd', 'ke']})
+        return xr.DataArray((self.sum / self.n).numpy(), dims=('spectrum', 'wavenumber'),
+                            coords={'spectrum': ['vo', 'd', 'ke']})
 
 class VarianceScore:
     "Area-weighted variance per variable over space and time; `result()` (variable,)."
     def __init__(self, g: EvalGrid, s: EvalSettings): self.lats, self.names, self.sum = g.lats, s.names, 0
     def add(self, x: torch.Tensor, truth=None): self.sum = self.sum + _moments(x, self.lats)
-    def result(self) -> xr.DataArray: return xr.DataArray(_variance(self.sum), dims='variable', coords={'variable': list(self.names)})
+    def result(self) -> xr.DataArray:
+        return xr.DataArray(_variance(self.sum), dims='variable', coords={'variable': list(self.names)})
 
 class VarioScore:
-    "Semivariogram on the evaluation's pairs; `result(variance)` γ/σ² (variable, distance) with NaN in empty bins."
+    "Semivariogram on the evaluation's pairs; `result(variance)` γ/σ² (variable, distance), NaN in empty bins."
     def __init__(self, g: EvalGrid, s: EvalSettings): self.pairs, self.names, self.sum, self.n = g.pairs, s.names, 0, 0
     def add(self, x: torch.Tensor, truth=None): self.sum, self.n = self.sum + _vario_sq(x, self.pairs), self.n + len(x)
     def result(self, variance) -> xr.DataArray:
@@ -647,41 +657,49 @@ class VarioScore:
                                     'count': ('distance', self.pairs.count.numpy())})
 
 class CityValues:
-    "Values in k×k windows at the cities of every list; `result()` {list: {k: (city, variable, time, k·k) float64}}."
+    "Values in k×k windows at the cities; `result()` {list: {k: (city, variable, time, k·k) float64}}."
     def __init__(self, g: EvalGrid, s: EvalSettings): self.cities, self.windows, self.at = g.cities, s.windows, {}
     def add(self, x: torch.Tensor, truth=None):
         for key, (_, iy, ix) in self.cities.items():
-            for k in self.windows: self.at.setdefault(key, {}).setdefault(k, []).append(window_values(x, iy, ix, k).astype(np.float32))
-    def result(self) -> dict: return {key: {k: np.concatenate(v, 2).astype(np.float64) for k, v in w.items()} for key, w in self.at.items()}
+            for k in self.windows:
+                self.at.setdefault(key, {}).setdefault(k, []).append(window_values(x, iy, ix, k).astype(np.float32))
+    def result(self) -> dict:
+        return {key: {k: np.concatenate(v, 2).astype(np.float64) for k, v in w.items()} for key, w in self.at.items()}
 
+# %% ../../nbs/30_eval.superres.ipynb #de1d4143
 class UnresolvedScore:
-    "Share of each variable's variance its spherical-harmonic expansion to the resolved degree misses; `result()` (variable,)."
-    def __init__(self, g: EvalGrid, s: EvalSettings): self.lats, self.lmax, self.names, self.sum = g.lats, s.lmax, s.names, 0
+    "Share of each variable's variance its harmonic expansion to the resolved degree misses; `result()` (variable,)."
+    def __init__(self, g: EvalGrid, s: EvalSettings):
+        self.lats, self.lmax, self.names, self.sum = g.lats, s.lmax, s.names, 0
     def add(self, x: torch.Tensor, truth=None): self.sum = self.sum + variance_budget(x, self.lats, self.lmax).sum(0)
     def result(self) -> xr.DataArray:
-        return xr.DataArray(unresolved_fraction(self.sum).numpy(), dims='variable', coords={'variable': list(self.names)})
+        return xr.DataArray(unresolved_fraction(self.sum).numpy(), dims='variable',
+                            coords={'variable': list(self.names)})
 
 class RoughnessScore:
     "Area-weighted mean |5-point grid Laplacian| per region and variable; `result()` (region, variable)."
     def __init__(self, g: EvalGrid, s: EvalSettings):
         H, self.names, self.sum = len(g.lats), s.names, 0
-        w = torch.as_tensor(cell_area_weights(g.lats))[1:-1]
-        self.w = {k: w * torch.as_tensor(np.isin(np.arange(1, H - 1), r.sel.numpy()), dtype=torch.float64)
+        w, inner = torch.as_tensor(cell_area_weights(g.lats))[1:-1], np.arange(1, H - 1)
+        self.w = {k: w * torch.as_tensor(np.isin(inner, r.sel.numpy()), dtype=torch.float64)
                   for k, r in g.regions.items()}
     def add(self, x: torch.Tensor, truth=None):
         a = grid_laplacian(x.double()).abs().sum((0, 3))                   # (C, H - 2)
         self.sum = self.sum + torch.stack([(a * w).sum(-1) / (w.sum() * x.shape[-1]) for w in self.w.values()])
     def result(self) -> xr.DataArray:
-        return xr.DataArray(self.sum.numpy(), dims=('region', 'variable'), coords={'region': list(self.w), 'variable': list(self.names)})
+        return xr.DataArray(self.sum.numpy(), dims=('region', 'variable'),
+                            coords={'region': list(self.w), 'variable': list(self.names)})
 
+# %% ../../nbs/30_eval.superres.ipynb #5510f779
 class RangeScore:
     "The truth's value range per region, the span PSNR and SSIM scale by; `result()` {region: (2, C) min, max}."
     def __init__(self, g: EvalGrid, s: EvalSettings): self.regions, self.range = g.regions, dict.fromkeys(g.regions)
-    def add(self, x: torch.Tensor, truth=None): self.range = {k: _range(x, r, self.range[k]) for k, r in self.regions.items()}
+    def add(self, x: torch.Tensor, truth=None):
+        self.range = {k: _range(x, r, self.range[k]) for k, r in self.regions.items()}
     def result(self) -> dict: return self.range
 
 class PixelScore:
-    "RMSE and PSNR per region against the truth; `add(pred, truth)`, `result()` (region, variable) each."
+    "Area-weighted RMSE and PSNR per region against the truth; `add(pred, truth)`, `result()` (region, variable) each."
     def __init__(self, g: EvalGrid, s: EvalSettings, ranges: dict):
         self.regions, self.ranges, self.names, self.sum, self.n = g.regions, ranges, s.names, 0, 0
     def add(self, x: torch.Tensor, truth: torch.Tensor):
@@ -691,35 +709,40 @@ class PixelScore:
         n = torch.tensor([len(r.sel) for r in self.regions.values()], dtype=torch.float64)[:, None]
         rmse = (self.sum / (self.n * n * self.width)).sqrt()
         span = torch.stack([(self.ranges[k][1] - self.ranges[k][0]).clamp(min=1e-30) for k in self.regions])
-        psnr = torch.where(rmse > 0, 20 * torch.log10(span / rmse.clamp(min=1e-300)), torch.tensor(float('inf'), dtype=torch.float64))
-        c = {'region': list(self.regions), 'variable': list(self.names)}
-        return xr.Dataset({'rmse': (('region', 'variable'), rmse.numpy()), 'psnr': (('region', 'variable'), psnr.numpy())}, coords=c)
+        inf = torch.tensor(float('inf'), dtype=torch.float64)
+        psnr = torch.where(rmse > 0, 20 * torch.log10(span / rmse.clamp(min=1e-300)), inf)
+        dims = ('region', 'variable')
+        return xr.Dataset({'rmse': (dims, rmse.numpy()), 'psnr': (dims, psnr.numpy())},
+                          coords={'region': list(self.regions), 'variable': list(self.names)})
 
 class SSIMScore:
-    "Row-weighted SSIM per region on fields scaled by the truth's range; `add(pred, truth)`, `result()` (region, variable)."
+    "SSIM per region (rows weighted, fields scaled by the truth's range); `result()` (region, variable)."
     def __init__(self, g: EvalGrid, s: EvalSettings, ranges: dict):
         self.regions, self.ranges, self.names, self.sum, self.n = g.regions, ranges, s.names, 0, 0
     def add(self, x: torch.Tensor, truth: torch.Tensor):
         self.sum = self.sum + torch.stack([_ssim_sums(x, truth, r, self.ranges[k]) for k, r in self.regions.items()])
         self.n += len(x); self.width = x.shape[-1]
     def result(self) -> xr.DataArray:
-        rows = torch.tensor([sum(b.stop - b.start for b in _ssim_blocks(r.blocks, self.width)) for r in self.regions.values()],
-                            dtype=torch.float64)[:, None]
-        v = torch.where(rows > 0, self.sum / (self.n * rows.clamp(min=1)), torch.tensor(float('nan'), dtype=torch.float64))
-        return xr.DataArray(v.numpy(), dims=('region', 'variable'), coords={'region': list(self.regions), 'variable': list(self.names)})
+        rows = [sum(b.stop - b.start for b in _ssim_blocks(r.blocks, self.width)) for r in self.regions.values()]
+        rows = torch.tensor(rows, dtype=torch.float64)[:, None]
+        nan = torch.tensor(float('nan'), dtype=torch.float64)
+        v = torch.where(rows > 0, self.sum / (self.n * rows.clamp(min=1)), nan)
+        return xr.DataArray(v.numpy(), dims=('region', 'variable'),
+                            coords={'region': list(self.regions), 'variable': list(self.names)})
 
 # %% ../../nbs/30_eval.superres.ipynb #735d69f7
 def field_scores(g: EvalGrid, s: EvalSettings) -> dict:
     "One accumulator per statistic of a single field, the truth's or a method's."
-    return {'spectra': SpectraScore(g, s), 'zonal': ZonalScore(g, s), 'variance': VarianceScore(g, s), 'vario': VarioScore(g, s),
-            'cities': CityValues(g, s), 'unresolved': UnresolvedScore(g, s), 'roughness': RoughnessScore(g, s)}
+    return {'spectra': SpectraScore(g, s), 'zonal': ZonalScore(g, s), 'variance': VarianceScore(g, s),
+            'vario': VarioScore(g, s), 'cities': CityValues(g, s), 'unresolved': UnresolvedScore(g, s),
+            'roughness': RoughnessScore(g, s)}
 
 def paired_scores(g: EvalGrid, s: EvalSettings, ranges: dict) -> dict:
     "One accumulator per score of a method against the truth."
     return {'pixel': PixelScore(g, s, ranges), 'ssim': SSIMScore(g, s, ranges)}
 
 class TruthPass(NamedTuple):
-    "What the first pass over the truth leaves: its statistics, its value ranges, the upscale factor and its first step."
+    "What the pass over the truth leaves: its statistics, its value ranges, the upscale factor and its first step."
     scores: dict; ranges: dict; factor: int; first: tuple
 
 def _truth_pass(read, chunks, den, g: EvalGrid, s: EvalSettings) -> TruthPass:
@@ -728,7 +751,8 @@ def _truth_pass(read, chunks, den, g: EvalGrid, s: EvalSettings) -> TruthPass:
     for a, b in chunks:
         t, low, _ = read(a, b, False)
         factor = _check_inputs(t, low, {})
-        require(t.shape[0] == b - a, f"the reader returned {t.shape[0]} steps for steps {a}..{b - 1}; it must return exactly those")
+        require(t.shape[0] == b - a,
+                f"the reader returned {t.shape[0]} steps for steps {a}..{b - 1}; it must return exactly those")
         x = den(t.float().cpu()).float()
         if first is None: first = (x[:1], den(low[:1].float().cpu()).float())
         for v in (*acc.values(), rng): v.add(x, x)
@@ -745,7 +769,8 @@ def _method_pass(read, chunks, den, g: EvalGrid, s: EvalSettings, truth: TruthPa
         x = den(t.float().cpu()).float()
         for n, p in methods.items():
             p = den(p).float()
-            for v in acc.setdefault(n, {**field_scores(g, s), **paired_scores(g, s, truth.ranges)}).values(): v.add(p, x)
+            scores = acc.setdefault(n, {**field_scores(g, s), **paired_scores(g, s, truth.ranges)})
+            for v in scores.values(): v.add(p, x)
             firsts.setdefault(n, p[:1])
     return acc, firsts
 
@@ -772,8 +797,10 @@ def score_table(truth: dict,               # the truth's `field_scores`, filled
         sp, zo, px = m['spectra'].result(), m['zonal'].result(), m['pixel'].result()
         rows.append(xr.Dataset({
             'rmse': px.rmse, 'psnr': px.psnr, 'ssim': m['ssim'].result(),
-            'spectrum_error_high': _per_spectrum(spectrum_error_high, sp, ts), 'spectrum_excess': _per_spectrum(spectrum_excess, sp, ts),
-            'zonal_error_high': _per_spectrum(zonal_error_high, zo, tz), 'zonal_excess_high': _per_spectrum(zonal_excess_high, zo, tz),
+            'spectrum_error_high': _per_spectrum(spectrum_error_high, sp, ts),
+            'spectrum_excess': _per_spectrum(spectrum_excess, sp, ts),
+            'zonal_error_high': _per_spectrum(zonal_error_high, zo, tz),
+            'zonal_excess_high': _per_spectrum(zonal_excess_high, zo, tz),
             'unresolved_fraction': m['unresolved'].result(), 'laplacian_ratio': m['roughness'].result() / trough,
             'semivariogram_error': _vario_error(m['vario'].result(tvar), tgam)}))
     return xr.concat(rows, dim='method', coords='minimal').assign_coords(method=list(methods))
@@ -781,14 +808,14 @@ def score_table(truth: dict,               # the truth's `field_scores`, filled
 def city_scores(truth_v: dict,              # list -> window -> (city, variable, time, k·k) the truth's `CityValues`
                 method_v: dict[str, dict],  # method -> the same for its prediction
                 g: EvalGrid, s: EvalSettings,
-               ) -> dict[str, xr.Dataset]:  # list -> wasserstein (method, city, variable, window), its median over cities
-    "Per city list: Wasserstein distances, their median over cities with a bootstrap interval, and significant comparisons."
+               ) -> dict[str, xr.Dataset]:  # list -> wasserstein (method, city, variable, window), medians, comparisons
+    "Per city list: Wasserstein distances, their median over cities with a bootstrap interval, significant comparisons."
     out, names = {}, list(method_v)
     for key, (table, _, _) in g.cities.items():
         cs = city_wasserstein_values(truth_v[key], {n: v[key] for n, v in method_v.items()}, windows=s.windows,
                                      n_boot=s.n_boot, seed=s.seed)
-        w = np.stack([cs.w[n] for n in names])                                         # (method, city, variable, window)
-        lo, hi = zip(*[interval(np.median(cs.boot[n], 1), s.level) for n in names])    # over replicates of the median over cities
+        w = np.stack([cs.w[n] for n in names])                             # (method, city, variable, window)
+        lo, hi = zip(*[interval(np.median(cs.boot[n], 1), s.level) for n in names])   # replicates of the median
         pairs = [(a, b) for a, b in s.compare if a in method_v and b in method_v]
         c = {'method': names, 'city': list(table['name']), 'variable': list(s.names), 'window': list(cs.windows)}
         ds = xr.Dataset({'wasserstein': (('method', 'city', 'variable', 'window'), w),
@@ -798,7 +825,8 @@ def city_scores(truth_v: dict,              # list -> window -> (city, variable,
                         attrs={'n_cities': len(table), 'block': cs.block, 'decorrelation_steps': cs.decorrelation,
                                'n_boot': s.n_boot, 'level': s.level})
         if pairs:
-            ds['comparison'] = xr.concat([compare_significant(cs, a, b, s.names, s.level) for a, b in pairs], dim='pair')
+            ds['comparison'] = xr.concat([compare_significant(cs, a, b, s.names, s.level) for a, b in pairs],
+                                         dim='pair')
             ds = ds.assign_coords(method_a=('pair', [a for a, _ in pairs]), method_b=('pair', [b for _, b in pairs]))
         out[key] = ds
     return out
@@ -808,10 +836,26 @@ def _by(da: xr.DataArray) -> dict:
     "A 1-D DataArray as {coordinate: float}."
     return {str(k): float(v) for k, v in zip(da[da.dims[0]].values, da.values)}
 
+SCORES_BY_VARIABLE = ('spectrum_error_high', 'spectrum_excess', 'zonal_error_high', 'zonal_excess_high',
+                      'unresolved_fraction', 'semivariogram_error')   # scores with one value per variable (or spectrum)
+
+def _window_key(v, k) -> str: return f'{v}_{k}x{k}'   # the JSON key of a variable and a k×k window, e.g. 'vo_3x3'
+
+def _cities_json(ds: xr.Dataset) -> dict:
+    "One city list's summary: sizes, bootstrap settings and the comparison counts per pair, variable and window."
+    comp = {}
+    if 'comparison' in ds:
+        for a, b, c in zip(ds.method_a.values, ds.method_b.values, ds['comparison']):
+            count = lambda v, k: dict(zip(map(str, ds.outcome.values), map(int, c.sel(variable=v, window=k).values)))
+            comp[f'{a}_vs_{b}'] = {_window_key(v, k): count(v, k)
+                                   for v in ds['variable'].values for k in ds.window.values}
+    keep = ('n_cities', 'block', 'decorrelation_steps', 'n_boot', 'level')
+    return {**{k: ds.attrs[k] for k in keep}, 'comparisons': comp}
+
 def metrics_json(scores: xr.Dataset,          # `score_table`
                  cities: dict[str, xr.Dataset], # `city_scores`
                  lat_band: float | None,       # the training band (None: the regions are the globe only)
-                ) -> dict:                     # {'methods': {method: {score: {variable: value}}}, 'cities': {list: ...}}
+                ) -> dict:                     # {'methods': {method: {score: {variable: value}}}, 'cities': {...}}
     "The evaluation's results as `metrics.json` holds them (the report reads this shape); inf and NaN become null."
     methods = {}
     for n in scores.method.values:
@@ -819,75 +863,75 @@ def metrics_json(scores: xr.Dataset,          # `score_table`
         reg = {str(r): {k: _by(m[k].sel(region=r)) for k in ('rmse', 'psnr', 'ssim')} for r in m.region.values}
         methods[str(n)] = {**reg['all'], 'regions': {'all': reg['all']} if lat_band is None else
                            {k: reg.get(k) for k in ('all', 'in_band', 'out_band')},
-                           **{k: _by(m[k]) for k in ('spectrum_error_high', 'spectrum_excess', 'zonal_error_high', 'zonal_excess_high',
-                                                      'unresolved_fraction', 'semivariogram_error')},
-                           'laplacian_ratio': {str(r): _by(m['laplacian_ratio'].sel(region=r)) for r in m.region.values}}
-    summary = {}
+                           **{k: _by(m[k]) for k in SCORES_BY_VARIABLE},
+                           'laplacian_ratio': {str(r): _by(m['laplacian_ratio'].sel(region=r))
+                                               for r in m.region.values}}
     for key, ds in cities.items():
         wm = ds['wasserstein_median']
         for n in methods:
             methods[n].setdefault('wasserstein', {})[key] = {
-                f'{v}_{k}x{k}': _by(wm.sel({'method': n, 'variable': v, 'window': k})) for v in ds['variable'].values for k in ds.window.values}
-        comp = {f'{a}_vs_{b}': {f'{v}_{k}x{k}': {o: int(x) for o, x in zip(ds.outcome.values, c.sel(variable=v, window=k).values)}
-                                for v in ds['variable'].values for k in ds.window.values}
-                for a, b, c in zip(ds.method_a.values, ds.method_b.values, ds['comparison'])} if 'comparison' in ds else {}
-        summary[key] = {**{k: ds.attrs[k] for k in ('n_cities', 'block', 'decorrelation_steps', 'n_boot', 'level')}, 'comparisons': comp}
+                _window_key(v, k): _by(wm.sel({'method': n, 'variable': v, 'window': k}))
+                for v in ds['variable'].values for k in ds.window.values}
     if cities:
         first = cities[next(iter(cities))]['wasserstein']
         for n in methods: methods[n]['wasserstein_median'] = _by(first.sel({'method': n}).median(('city', 'window')))
-    return _finite({'methods': methods, 'cities': summary})
+    return _finite({'methods': methods, 'cities': {key: _cities_json(ds) for key, ds in cities.items()}})
 
 # %% ../../nbs/30_eval.superres.ipynb #c7f1457c
-def evaluate_superres_chunks(read: Callable[[int, int, bool], tuple], # (a, b, with_methods) -> (truth, low_res, {name: prediction})
+def _spectra_json(sp: dict[str, xr.DataArray]) -> dict:
+    "Spectra per field as {field: {spectrum: [values]}}."
+    return {n: {str(k): v.sel(spectrum=k).values.tolist() for k in v.spectrum.values} for n, v in sp.items()}
+
+def evaluate_superres_chunks(read: Callable[[int, int, bool], tuple], # (a, b, with_methods) -> truth, low_res, methods
                              n_time: int,                  # time steps to evaluate
                              out_dir: str | Path,          # where metrics.json, the spectra and the plots go
                              *, lats, lons,                # (H,), (W,) degrees of the high-resolution grid
                              settings: EvalSettings = EvalSettings(), # how to score
-                             denormalize: Callable[[torch.Tensor], torch.Tensor] | None = None, # normalised → physical (s**-1)
+                             denormalize: Callable | None = None, # normalised (T, C, H, W) → physical (s**-1)
                              **overrides,                  # fields of `EvalSettings` to change, e.g. chunk=8, n_boot=50
                             ) -> dict:                     # what metrics.json holds
-    "Compare super-resolution methods over `n_time` steps read a chunk at a time: one pass over the truth, one over the methods."
+    "Compare super-resolution methods over `n_time` steps, a chunk at a time: a pass over the truth, then the methods."
     s = replace(settings, **overrides)
     require(n_time >= 1, f"evaluation needs at least one time step (got {n_time})")
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
     den, g = denormalize or (lambda x: x), eval_grid(lats, lons, s)
     chunks = [(a, min(a + s.chunk, n_time)) for a in range(0, n_time, s.chunk)]
-    if len(chunks) == 1:                                                        # one chunk: read it (and run the methods) once
+    if len(chunks) == 1:                                         # one chunk: read it (and run the methods) once
         got = read(0, n_time, True); read = lambda a, b, with_methods: got
     truth = _truth_pass(read, chunks, den, g, s)
     acc, firsts = _method_pass(read, chunks, den, g, s, truth)
-    scores = score_table(truth.scores, acc)
-    tv = truth.scores['cities'].result()
-    cities = city_scores(tv, {n: m['cities'].result() for n, m in acc.items()}, g, s)
     fields = {'truth': truth.scores, **acc}
+    values = {n: f['cities'].result() for n, f in fields.items()}   # list -> window -> values at the cities
+    cities = city_scores(values['truth'], {n: values[n] for n in acc}, g, s)
     spec, zonal = ({n: f[k].result() for n, f in fields.items()} for k in ('spectra', 'zonal'))
     trunc = {k: effective_truncation(spec['truth'].sel(spectrum=k).values) for k in ('vo', 'd', 'ke')}
-    result = {**metrics_json(scores, cities, s.lat_band),
+    result = {**metrics_json(score_table(truth.scores, acc), cities, s.lat_band),
               'spectra': {'degrees': spec['truth'].sizes['degree'], 'truth_truncation': trunc,
                           'wavenumbers': zonal['truth'].sizes['wavenumber'],
                           'truth_unresolved_fraction': _by(truth.scores['unresolved'].result())},
               'lat_band': s.lat_band, 'n_time': int(n_time), 'chunk': int(s.chunk), 'factor': truth.factor,
               'units': 'physical' if denormalize else 'normalised'}
-    for name, sp in (('spectra.json', spec), ('zonal_spectra.json', zonal)):
-        write_json(out_dir / name, {n: {str(k): v.sel(spectrum=k).values.tolist() for k in v.spectrum.values} for n, v in sp.items()})
+    write_json(out_dir / 'spectra.json', _spectra_json(spec))
+    write_json(out_dir / 'zonal_spectra.json', _spectra_json(zonal))
     tvar = truth.scores['variance'].result()
     vario = {n: f['vario'].result(tvar) for n, f in fields.items()}
-    first = next(iter(g.cities), None)
-    hist = (tv[first][s.hist_window], {n: m['cities'].result()[first][s.hist_window] for n, m in acc.items()},
-            g.cities[first][0]) if first else None
-    result['plots'] = _plots(out_dir, truth.first, firsts, spec, zonal, trunc, vario, hist, s, truth.factor) if s.plot else []
-    write_json(out_dir / 'metrics.json', _finite(result))
-    return _finite(result)
+    first, k = next(iter(g.cities), None), s.hist_window
+    hist = (values['truth'][first][k], {n: values[n][first][k] for n in acc}, g.cities[first][0]) if first else None
+    plots = _plots(out_dir, truth.first, firsts, spec, zonal, trunc, vario, hist, s, truth.factor) if s.plot else []
+    result = _finite({**result, 'plots': plots})
+    write_json(out_dir / 'metrics.json', result)
+    return result
 
 def evaluate_superres(truth: torch.Tensor,          # (T, C, H, W) high-resolution truth (normalised units)
                       low_res: torch.Tensor,        # (T, C, h, w) its low-resolution version (the methods' input)
-                      methods: dict[str, torch.Tensor], # name -> (T, C, H, W) prediction (any names); 'bicubic' is added if absent
+                      methods: dict[str, torch.Tensor], # name -> (T, C, H, W) prediction; 'bicubic' is added if absent
                       out_dir: str | Path,          # where metrics.json, the spectra and the plots go
                       **kwargs,                     # lats, lons, settings, denormalize and `EvalSettings` overrides
                      ) -> dict:
-    "Compare super-resolution methods on whole fields held in memory (pixel scores, spectra, semivariograms, cities) in float32."
+    "Compare super-resolution methods on whole fields held in memory (pixel scores, spectra, semivariograms, cities)."
     _check_inputs(truth, low_res, methods)
-    def read(a, b, with_methods): return truth[a:b], low_res[a:b], ({n: p[a:b] for n, p in methods.items()} if with_methods else {})
+    def read(a, b, with_methods):
+        return truth[a:b], low_res[a:b], ({n: p[a:b] for n, p in methods.items()} if with_methods else {})
     return evaluate_superres_chunks(read, truth.shape[0], out_dir, **kwargs)
 
 def _plots(out_dir, truth_first, firsts, spec, zonal, trunc, vario, hist, s: EvalSettings, factor) -> list[str]:
