@@ -658,7 +658,7 @@ SR_METHODS = {'mse_cnn': 'sr_pretrain', 'mse_gan': 'sr_mse', 'atmodist_gan': 'sr
 def stage_sr_eval(ctx: Context) -> dict:
     "Whole held-out fields, a chunk of steps at a time: truth vs interpolation, the MSE CNN and both GANs, in physical units and float32."
     import torch.nn.functional as F
-    from atmodist_nb.eval.superres import upscale_field, bilinear, evaluate_superres_chunks
+    from atmodist_nb.eval.superres import upscale_field, bilinear, evaluate_superres_chunks, EvalSettings
     from atmodist_nb.train.superres import load_generator
     from atmodist_nb.data.normalize import denormalize
     _, ev = ctx.split; ec, f = ctx.cfg.evaluation, ctx.cfg.superres.factor
@@ -670,9 +670,9 @@ def stage_sr_eval(ctx: Context) -> dict:
         return truth, low_res, {'bilinear': bilinear(low_res, f),
                                 **{n: upscale_field(g, low_res, device=ctx.device, batch=ec.batch) for n, g in nets.items()}}
     chunk = eval_chunk(ctx.cfg.data.memory_gb, len(ctx.lats), len(ctx.lons), len(nets) + 2, len(times))
-    res = evaluate_superres_chunks(read, len(times), ctx.run.sub('sr_eval'), chunk=chunk, lats=ctx.lats, lons=ctx.lons,
-                                   denormalize=lambda x: denormalize(x, ctx.stats), lat_band=ctx.cfg.pretext.lat_band, n_boot=ec.bootstrap,
-                                   generator=torch.Generator().manual_seed(ctx.cfg.seed))
+    settings = EvalSettings(chunk=chunk, lat_band=ctx.cfg.pretext.lat_band, n_boot=ec.bootstrap, seed=ctx.cfg.seed)
+    res = evaluate_superres_chunks(read, len(times), ctx.run.sub('sr_eval'), lats=ctx.lats, lons=ctx.lons,
+                                   settings=settings, denormalize=lambda x: denormalize(x, ctx.stats))
     return {'n_time': res['n_time'], 'chunk': chunk, 'methods': list(res['methods'])}
 
 # %% ../nbs/50_pipeline.ipynb #0b87c9b9

@@ -9,8 +9,8 @@ from pathlib import Path
 from .core import read_json, write_json, atomic_write, require
 
 # %% auto #0
-__all__ = ['NOT_SCALAR', 'SR_ORDER', 'collect_metrics', 'metrics_table', 'data_section', 'distance_section', 'superres_section',
-           'explain_section', 'write_report']
+__all__ = ['NOT_SCALAR', 'SR_ORDER', 'TEXTURE_SHARE', 'collect_metrics', 'metrics_table', 'data_section', 'distance_section',
+           'texture_lines', 'scales_lines', 'superres_section', 'explain_section', 'write_report']
 
 # %% ../nbs/51_report.ipynb #3f90994e
 def _find(rel: str, *roots: Path) -> Path | None:
@@ -32,6 +32,8 @@ def _sr_metrics(sr: dict) -> dict:
         out[name] = {'rmse': r['rmse'], 'psnr': r.get('psnr'), 'ssim': r.get('ssim'), 'spectrum_error_high': r['spectrum_error_high'],
                      'spectrum_excess': r.get('spectrum_excess'), 'wasserstein_median': r['wasserstein_median'],
                      'semivariogram_error': r.get('semivariogram_error'),
+                     **{k: r.get(k) for k in ('zonal_error_high', 'zonal_excess_high', 'unresolved_fraction')},
+                     **{f'laplacian_ratio_{k}': v for k, v in (r.get('laplacian_ratio') or {}).items() if v},
                      **{f'rmse_{k}': (reg.get(k) or {}).get('rmse') for k in ('in_band', 'out_band') if reg.get(k)}}
     return out
 
@@ -58,7 +60,9 @@ def collect_metrics(run: str | Path,                 # the run folder
         m.update(_sr_metrics(sr))
         m['cities'] = sr.get('cities', {})
         m['sr_eval'] = {k: sr[k] for k in ('n_time', 'chunk', 'lat_band', 'factor') if k in sr}
-        m['sr_eval']['truth_truncation'] = sr.get('spectra', {}).get('truth_truncation')
+        spectra = sr.get('spectra', {})
+        m['sr_eval'].update({k: spectra.get(k) for k in ('truth_truncation', 'truth_unresolved_fraction',
+                                                         'wavenumbers')})
     tr = _load('transfer/results.json', run)
     if tr: m['transfer'] = {k: tr[k] for k in ('summary', 'n_tracks_pool', 'n_tracks_test', 'n_tracks_dropped', 'eval_span_dates') if k in tr}
     timing = {}
@@ -115,6 +119,45 @@ def _get(d, *keys):
     for k in keys: d = d.get(k) if isinstance(d, dict) else None
     return d
 
+TEXTURE_SHARE = 1e-2   # variance share that names a texture: a checkerboard of 10 % of the field's rms amplitude
+
+def texture_lines(m: dict) -> list[str]:
+    "Markdown lines naming each method whose finest scales hold more variance than the truth's: a texture on the grid."
+    truth_u, out = _get(m, 'sr_eval', 'truth_unresolved_fraction') or {}, []
+    for k in [k for k in SR_ORDER if k in m]:
+        unres = (m[k].get('unresolved_fraction') or {}).items()
+        extra = {v: u - (truth_u.get(v) or 0.) for v, u in unres if u is not None}
+        zonal = {v: x for v, x in (m[k].get('zonal_excess_high') or {}).items() if v != 'ke' and x is not None}
+        why = [f"{v}: {_fmt(x)} of the variance beyond the resolved degree"
+               for v, x in extra.items() if x > TEXTURE_SHARE]
+        why += [f"{v}: {_fmt(x)} of the truth's variance added in the highest octave of zonal wavenumbers"
+                for v, x in zonal.items() if x > TEXTURE_SHARE]
+        if why: out.append(f"- **{k} paints grid-scale texture** (see the zoom in the crops): " + '; '.join(why) + '.')
+    return out
+
+def scales_lines(m: dict, methods: list[str]) -> list[str]:
+    "Markdown lines: the table of scores that see every scale the grid holds, and the texture lines."
+    nyq, tu = _get(m, 'sr_eval', 'wavenumbers'), _fmt(_get(m, 'sr_eval', 'truth_unresolved_fraction'))
+    md = ['', f"Every scale the grid holds: the share of the variance beyond the resolved degree (truth: {tu}); zonal "
+          f"spectra along latitude circles up to the Nyquist (m ≤ {nyq - 1 if nyq else '?'}), their mean |log ratio| "
+          "to the truth's and the power added over the truth's total, both over the highest octave; and the mean |grid "
+          "Laplacian| over the truth's, inside / outside the training band. A method is named for texture where it "
+          "adds "
+          f"more than {TEXTURE_SHARE:g} of the variance (a checkerboard of 10 % of the field's rms amplitude) at the "
+          "finest scales.", '',
+          '| method | unresolved vo | unresolved d | zonal error KE | zonal excess vo | zonal excess d '
+          '| ∇² ratio vo in / out | ∇² ratio d in / out |', '|---|---|---|---|---|---|---|---|']
+    def in_out(r, v):
+        parts = [_fmt(_get(r, f'laplacian_ratio_{b}', v)) for b in ('in_band', 'out_band')
+                 if f'laplacian_ratio_{b}' in r]
+        return ' / '.join(parts) or _fmt(_get(r, 'laplacian_ratio_all', v))
+    for k in methods:
+        r, f = m[k], lambda *keys: _fmt(_get(m[k], *keys))
+        md.append(f"| {k} | {f('unresolved_fraction', 'vo')} | {f('unresolved_fraction', 'd')} "
+                  f"| {f('zonal_error_high', 'ke')} | {f('zonal_excess_high', 'vo')} | {f('zonal_excess_high', 'd')} "
+                  f"| {in_out(r, 'vo')} | {in_out(r, 'd')} |")
+    return md + ['', *(texture_lines(m) or ['No method adds texture above that share.'])]
+
 def superres_section(m: dict, img) -> list[str]:
     "Markdown lines: the methods table, the latitude-band table, the city comparisons and the plots."
     methods = [k for k in SR_ORDER if k in m]
@@ -132,6 +175,8 @@ def superres_section(m: dict, img) -> list[str]:
         md += ['', f"RMSE of vorticity inside / outside the band of patch centres the networks trained on (±{_get(m, 'sr_eval', 'lat_band')}°):", '',
                '| method | inside | outside |', '|---|---|---|',
                *[f"| {k} | {_fmt(_get(m[k], 'rmse_in_band', 'vo'))} | {_fmt(_get(m[k], 'rmse_out_band', 'vo'))} |" for k in methods]]
+    scales = [k for k in methods if m[k].get('unresolved_fraction')]
+    if scales: md += scales_lines(m, scales)
     for lst, c in (m.get('cities') or {}).items():
         md += ['', f"Cities ({lst}, {c['n_cities']}): Wasserstein distance per city, variable and window; a method counts as better or "
                f"worse only where the {round(100 * c['level'])} % block-bootstrap interval of the difference excludes 0 (blocks of "

@@ -11,7 +11,8 @@ from .core import AtmoError, require
 
 # %% auto #0
 __all__ = ['EARTH_RADIUS_M', 'EARTH_RADIUS_KM', 'great_circle_km', 'nearest_index', 'grid_kind', 'resolved_lmax',
-           'to_spectral_grid', 'power_spectrum', 'band_limited_field', 'energy_spectrum', 'effective_truncation']
+           'to_spectral_grid', 'power_spectrum', 'band_limited_field', 'energy_spectrum', 'effective_truncation',
+           'cell_area_weights', 'zonal_power', 'zonal_power_spectrum', 'variance_budget', 'unresolved_fraction']
 
 # %% ../nbs/00a_sphere.ipynb #ea32d710
 EARTH_RADIUS_M: float = 6.37122e6            # m, torch-harmonics' value; the one Earth radius of the package
@@ -161,3 +162,57 @@ def effective_truncation(spec,                 # (L,) or (..., L) power per degr
     s = s.reshape(-1, s.shape[-1]).max(0)
     require(s.max() > 0, "the spectrum has no power; is the field constant?")
     return int(np.nonzero(s > floor * s.max())[0][-1]) + 1
+
+# %% ../nbs/00a_sphere.ipynb #400df2af
+def cell_area_weights(lats,  # (H,) latitudes of the rows, degrees, monotone (either order)
+                     ) -> np.ndarray: # (H,) share of the sphere's area in each row's cells; sums to 1 on a global grid
+    "True cell-area weights of the rows: sin of the cell edges, halfway between rows and at the pole for a global grid."
+    lat = np.asarray(lats, dtype=np.float64).ravel()
+    require(len(lat) >= 2 and (np.all(np.diff(lat) < 0) or np.all(np.diff(lat) > 0)),
+            "latitudes must be strictly monotone with at least 2 rows")
+    s = np.sign(lat[0] - lat[-1])                                   # +1 north→south
+    ends = np.array([lat[0] + (lat[0] - lat[1]) / 2, lat[-1] + (lat[-1] - lat[-2]) / 2])
+    near_pole = np.abs(ends) > 90 - (lat[0] - lat[1]) * s          # within a row of the pole: the cell reaches it
+    ends = np.where(near_pole, np.sign(ends) * 90, ends)
+    edges = np.deg2rad(np.concatenate([ends[:1], (lat[1:] + lat[:-1]) / 2, ends[1:]]))
+    return np.abs(np.sin(edges[:-1]) - np.sin(edges[1:])) / 2
+
+# %% ../nbs/00a_sphere.ipynb #2da061d7
+def zonal_power(x: torch.Tensor, # (..., W) values along latitude circles
+               ) -> torch.Tensor: # (..., W//2 + 1) power per wavenumber m = 0..W/2, float64; sums to the mean of x²
+    "Power per zonal wavenumber along each latitude circle up to the grid's Nyquist (m > 0 counted for ±m)."
+    W = x.shape[-1]
+    p = torch.fft.rfft(x.double(), dim=-1).abs() ** 2 / W ** 2
+    p[..., 1:(W + 1) // 2] *= 2                                    # ±m of a real field; the Nyquist (W even) once
+    return p
+
+def zonal_power_spectrum(x: torch.Tensor, # (..., H, W) fields on full latitude circles
+                         lats,            # (H,) latitudes of the rows, degrees
+                        ) -> torch.Tensor: # (..., W//2 + 1) power per zonal wavenumber, float64
+    "Zonal power spectrum up to the grid's Nyquist, area-weighted over the rows: sums to the area-weighted mean of x²."
+    w = torch.as_tensor(cell_area_weights(lats), dtype=torch.float64, device=x.device)
+    require(len(w) == x.shape[-2], f"lats has {len(w)} values for {x.shape[-2]} grid rows")
+    return (zonal_power(x) * (w / w.sum())[:, None]).sum(-2)
+
+# %% ../nbs/00a_sphere.ipynb #2d4db5f9
+def _quadrature(nlat: int, grid: str) -> np.ndarray:
+    "Quadrature weights of the rows of a transformable grid (north→south), summing to 2."
+    from torch_harmonics.quadrature import clenshaw_curtiss_weights, legendre_gauss_weights
+    rule = clenshaw_curtiss_weights if grid == 'equiangular' else legendre_gauss_weights
+    return np.asarray(rule(nlat, -1, 1)[1], float)
+
+def variance_budget(x: torch.Tensor, # (..., H, W) global fields, rows as in `lats`
+                    lats,            # (H,) latitudes, degrees
+                    lmax: int | None = None, # degrees the expansion keeps; None: all the grid resolves
+                   ) -> torch.Tensor: # (..., 2) ∫(x − x̄)² dΩ by quadrature, and the harmonics' sum over l ≥ 1 of it
+    "A field's variance on the sphere twice: by the grid's quadrature, and as its harmonics up to `lmax` hold it."
+    x, grid = to_spectral_grid(x.double(), lats)
+    nlat, nlon = x.shape[-2:]
+    w = torch.as_tensor(_quadrature(nlat, grid), device=x.device)[:, None] * (2 * math.pi / nlon)
+    p = power_spectrum(x, grid, lmax)
+    return torch.stack([(x ** 2 * w).sum((-2, -1)) - p[..., 0], p[..., 1:].sum(-1)], -1)
+
+def unresolved_fraction(budget: torch.Tensor, # (..., 2) from `variance_budget` (summed over any number of fields)
+                       ) -> torch.Tensor:     # (...) share of the variance the resolved harmonics miss
+    "The share of a field's variance that its spherical-harmonic expansion to the resolved degree does not hold."
+    return 1 - budget[..., 1] / budget[..., 0]

@@ -5,19 +5,25 @@
 # %% ../../nbs/30_eval.superres.ipynb #c3d2e336
 from __future__ import annotations
 import copy, math
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, NamedTuple
-import numpy as np, torch, torch.nn.functional as F
+import numpy as np, torch, torch.nn.functional as F, xarray as xr
 from ..core import AtmoError, require, get_device, write_json, save_figure, package_path, autocast
-from ..sphere import (EARTH_RADIUS_KM, great_circle_km, nearest_index, to_spectral_grid, power_spectrum,
-                                energy_spectrum, effective_truncation)
+from ..sphere import (EARTH_RADIUS_M, EARTH_RADIUS_KM, great_circle_km, nearest_index, to_spectral_grid, power_spectrum,
+                                energy_spectrum, effective_truncation, cell_area_weights, zonal_power,
+                                variance_budget, unresolved_fraction)
 
 # %% auto #0
-__all__ = ['CITY_LISTS', 'WINDOWS', 'upscale_field', 'bicubic', 'bilinear', 'spectra', 'spectrum_error_high', 'spectrum_excess',
+__all__ = ['CITY_LISTS', 'ZOOM', 'SCORES_BY_VARIABLE', 'upscale_field', 'bicubic', 'bilinear', 'spectra', 'spectrum_error_high',
+           'spectrum_excess', 'zonal_spectra', 'zonal_error_high', 'zonal_excess_high', 'grid_laplacian',
            'field_variance', 'VarioPairs', 'vario_pairs', 'semivariogram', 'load_cities', 'city_indices',
            'window_values', 'wasserstein_1d', 'decorrelation_steps', 'block_bootstrap', 'bootstrap_block', 'interval',
            'CityStats', 'city_wasserstein_values', 'city_wasserstein', 'compare_significant', 'band_mask',
-           'field_metrics', 'evaluate_superres_chunks', 'evaluate_superres']
+           'field_metrics', 'EvalSettings', 'EvalGrid', 'eval_grid', 'SpectraScore', 'ZonalScore', 'VarianceScore',
+           'VarioScore', 'CityValues', 'UnresolvedScore', 'RoughnessScore', 'RangeScore', 'PixelScore', 'SSIMScore',
+           'field_scores', 'paired_scores', 'TruthPass', 'score_table', 'city_scores', 'metrics_json',
+           'evaluate_superres_chunks', 'evaluate_superres']
 
 # %% ../../nbs/30_eval.superres.ipynb #804f0e09
 @torch.no_grad()
@@ -107,14 +113,63 @@ def spectrum_excess(spec: np.ndarray,       # (L,) a method's spectrum
     top = effective_truncation(truth_spec, floor)
     return float(spec[top:].sum() / truth_spec.sum())
 
+# %% ../../nbs/30_eval.superres.ipynb #b7b9b8d8
+def _zonal_sum(field: torch.Tensor, lats, radius: float = EARTH_RADIUS_M) -> torch.Tensor:
+    "Sums over time of the zonal spectra of vo and d and of kinetic energy, (3, W//2 + 1) float64."
+    p = zonal_power(field.double()).sum(0)                                  # (C, H, M)
+    w = torch.as_tensor(cell_area_weights(lats), dtype=torch.float64)
+    w = (w / w.sum())[:, None]
+    m = torch.arange(p.shape[-1], dtype=torch.float64)
+    phi = torch.deg2rad(torch.as_tensor(np.array(lats, dtype=float)))
+    a_cos = radius * torch.cos(phi).clamp(min=0)[:, None]
+    ke = (p[0] + p[1]) * (a_cos / m.clamp(min=1)) ** 2 / 2                  # (|ζ_m|² + |δ_m|²) / 2k², k = m / (a cos φ)
+    ke[:, 0] = 0
+    return torch.stack([(p[0] * w).sum(0), (p[1] * w).sum(0), (ke * w).sum(0)])
+
+def zonal_spectra(field: torch.Tensor, # (T, 2, H, W) physical (vo, d), s**-1, on full latitude circles
+                  lats,                # (H,) degrees
+                  *, chunk: int = 16,  # time steps at a time
+                 ) -> dict[str, np.ndarray]: # 'vo', 'd' (power), 'ke' (m² s⁻²) per wavenumber m = 0..W/2, time means
+    "Time-mean zonal spectra of vo, d and kinetic energy along latitude circles up to the Nyquist, area-weighted."
+    require(field.ndim == 4 and field.shape[1] == 2,
+            f"zonal spectra need (time, 2, lat, lon) fields (vo, d), got {tuple(field.shape)}")
+    s = sum(_zonal_sum(field[i:i + chunk], lats) for i in range(0, field.shape[0], chunk)) / field.shape[0]
+    return dict(zip(('vo', 'd', 'ke'), s.numpy()))
+
+def _top_octave(n: int) -> slice:
+    "Wavenumbers M/2..M of a zonal spectrum of n = M + 1 values."
+    return slice(max(1, (n - 1) // 2), n)
+
+def zonal_error_high(spec: np.ndarray,       # (M+1,) a method's zonal spectrum
+                     truth_spec: np.ndarray, # (M+1,) the truth's
+                     floor: float = 1e-10,   # powers are raised to floor × the truth's peak
+                    ) -> float:
+    "Mean absolute log-ratio of two zonal spectra over the highest octave of wavenumbers, M/2 ≤ m ≤ M (the Nyquist)."
+    s, t = np.asarray(spec, float), np.asarray(truth_spec, float)
+    f, top = floor * t.max(), _top_octave(len(t))
+    return float(np.mean(np.abs(np.log((s[top] + f) / (t[top] + f)))))
+
+def zonal_excess_high(spec: np.ndarray,       # (M+1,) a method's zonal spectrum
+                      truth_spec: np.ndarray, # (M+1,) the truth's
+                     ) -> float:              # > 0: power the truth lacks; < 0: too smooth
+    "A method's zonal power over the highest octave of wavenumbers minus the truth's, over the truth's total power."
+    s, t = np.asarray(spec, float), np.asarray(truth_spec, float)
+    return float((s[_top_octave(len(t))].sum() - t[_top_octave(len(t))].sum()) / t.sum())
+
+def grid_laplacian(x: torch.Tensor, # (..., H, W) fields, columns periodic
+                  ) -> torch.Tensor: # (..., H - 2, W) the 5-point Laplacian in grid steps on the interior rows
+    "The 5-point Laplacian on the grid itself (in grid steps, not metres): how rough a field is point to point."
+    c = x[..., 1:-1, :]
+    return x[..., 2:, :] + x[..., :-2, :] + c.roll(1, -1) + c.roll(-1, -1) - 4 * c
+
 # %% ../../nbs/30_eval.superres.ipynb #bba33c34
-def _coslat(lats) -> torch.Tensor:
-    "Area weights of the rows, cos φ (≥ 0), float64."
-    return torch.cos(torch.deg2rad(torch.as_tensor(np.asarray(lats, float)))).clamp(min=0)
+def _area(lats) -> torch.Tensor:
+    "Area weights of the rows (their cells' share of the sphere, `sphere.cell_area_weights`), float64."
+    return torch.as_tensor(cell_area_weights(lats))
 
 def _moments(field: torch.Tensor, lats) -> torch.Tensor:
     "Area-weighted sums (Σw, Σw·x, Σw·x²) per channel over time and space, (3, C) float64: they add up over time chunks."
-    w = _coslat(lats)[:, None]
+    w = _area(lats)[:, None]
     x = field.double()
     n = torch.full((x.shape[1],), float(w.sum()) * x.shape[-1] * x.shape[0], dtype=torch.float64)
     return torch.stack([n, (x * w).sum((0, 2, 3)), (x * x * w).sum((0, 2, 3))])
@@ -125,7 +180,7 @@ def field_variance(field: torch.Tensor, # (T, C, H, W)
                    lats,                # (H,) degrees
                    *, chunk: int = 64,  # time steps at a time
                   ) -> np.ndarray:      # (C,) area-weighted variance over space and time
-    "Area-weighted (cos φ) variance of each channel about its mean over space and time."
+    "Area-weighted (true cell areas) variance of each channel about its mean over space and time."
     return _variance(sum(_moments(field[i:i + chunk], lats) for i in range(0, field.shape[0], chunk)))
 
 def _draw_pairs(lats, lons, n_pairs: int, min_km: float, max_km: float, generator: torch.Generator):
@@ -333,15 +388,14 @@ def city_wasserstein(truth: torch.Tensor,                # (T, C, H, W)
 def compare_significant(stats: CityStats, a: str, b: str, # two method names in `stats`
                         names: tuple[str, ...] = ('vo', 'd'), # variable names
                         level: float = 0.9,                # interval level of W_a − W_b
-                       ) -> dict[str, dict[str, int]]:     # '{var}_{k}x{k}' -> {'better', 'not_significant', 'worse'} (A vs B)
+                       ) -> xr.DataArray:                  # (variable, window, outcome) city counts, A against B
     "Count the cities where A's Wasserstein distance is significantly smaller (better) or larger (worse) than B's."
     lo, hi = interval(stats.boot[a] - stats.boot[b], level)                    # (N, C, K)
-    out = {}
-    for c, name in enumerate(names):
-        for j, k in enumerate(stats.windows):
-            better, worse = int((hi[:, c, j] < 0).sum()), int((lo[:, c, j] > 0).sum())
-            out[f'{name}_{k}x{k}'] = {'better': better, 'not_significant': lo.shape[0] - better - worse, 'worse': worse}
-    return out
+    better, worse = (hi < 0).sum(0), (lo > 0).sum(0)                          # (C, K)
+    return xr.DataArray(np.stack([better, lo.shape[0] - better - worse, worse], -1),
+                        dims=('variable', 'window', 'outcome'),
+                        coords={'variable': list(names), 'window': list(stats.windows),
+                                'outcome': ['better', 'not_significant', 'worse']})
 
 # %% ../../nbs/30_eval.superres.ipynb #0700ea8e
 def band_mask(lats,                  # (H,) degrees
@@ -370,13 +424,13 @@ def _ssim_rows(p: torch.Tensor, t: torch.Tensor, blocks: list[slice]) -> float:
     return tot
 
 class _Rows(NamedTuple):
-    "The rows a score covers: their indices, cos-latitude weights (mean 1) and contiguous blocks (for SSIM)."
+    "The rows a score covers: their indices, cell-area weights (mean 1) and contiguous blocks (for SSIM)."
     sel: torch.Tensor; w: torch.Tensor; blocks: list[slice]
 
 def _rows(lats, rows) -> _Rows:
     rows = np.ones(len(lats), bool) if rows is None else np.asarray(rows, bool)
     require(rows.any(), "no rows to score; widen the latitude band or pass rows=None")
-    w = _coslat(lats)
+    w = _area(lats)
     return _Rows(torch.as_tensor(np.flatnonzero(rows)), (w / w[torch.as_tensor(rows)].mean())[rows][:, None], _row_blocks(rows))
 
 def _range(truth: torch.Tensor, r: _Rows, prev: torch.Tensor | None = None) -> torch.Tensor:
@@ -385,18 +439,19 @@ def _range(truth: torch.Tensor, r: _Rows, prev: torch.Tensor | None = None) -> t
     m = torch.stack([x.amin(1), x.amax(1)])
     return m if prev is None else torch.stack([torch.minimum(m[0], prev[0]), torch.maximum(m[1], prev[1])])
 
-def _metric_sums(pred: torch.Tensor, truth: torch.Tensor, r: _Rows, rng: torch.Tensor) -> torch.Tensor:
-    "(2, C) weighted squared error and row-weighted SSIM, summed over the time steps given: they add up over time chunks."
-    out = torch.zeros(2, truth.shape[1], dtype=torch.float64)
-    for c in range(truth.shape[1]):
-        lo, span = float(rng[0, c]), max(float(rng[1, c] - rng[0, c]), 1e-30)
-        p, t = pred[:, c].double(), truth[:, c].double()
-        out[0, c] = float(((p[:, r.sel] - t[:, r.sel]) ** 2 * r.w).sum())
-        out[1, c] = _ssim_rows((p - lo) / span, (t - lo) / span, r.blocks)
-    return out
+def _sq_err_sums(pred: torch.Tensor, truth: torch.Tensor, r: _Rows) -> torch.Tensor:
+    "(C,) area-weighted squared error over the rows, summed over the time steps given: it adds up over time chunks."
+    return ((pred[:, :, r.sel].double() - truth[:, :, r.sel].double()) ** 2 * r.w).sum((0, 2, 3))
+
+def _ssim_sums(pred: torch.Tensor, truth: torch.Tensor, r: _Rows, rng: torch.Tensor) -> torch.Tensor:
+    "(C,) row-weighted SSIM of fields scaled by the truth's range, summed over the time steps given."
+    lo, span = rng[0].tolist(), (rng[1] - rng[0]).clamp(min=1e-30).tolist()
+    scale = lambda x, c: (x[:, c].double() - lo[c]) / span[c]
+    return torch.tensor([_ssim_rows(scale(pred, c), scale(truth, c), r.blocks) for c in range(truth.shape[1])],
+                        dtype=torch.float64)
 
 def _metric_final(sums: torch.Tensor, rng: torch.Tensor, n_time: int, r: _Rows, width: int, names) -> dict:
-    "RMSE, PSNR (truth's range over the RMSE) and SSIM per variable from the summed `_metric_sums`."
+    "RMSE, PSNR (truth's range over the RMSE) and SSIM per variable from the summed squared errors and SSIM."
     out, n_ss = {'rmse': {}, 'psnr': {}, 'ssim': {}}, sum(s.stop - s.start for s in _ssim_blocks(r.blocks, width))
     for c, name in enumerate(names):
         rmse, span = math.sqrt(float(sums[0, c]) / (n_time * len(r.sel) * width)), max(float(rng[1, c] - rng[0, c]), 1e-30)
@@ -406,33 +461,43 @@ def _metric_final(sums: torch.Tensor, rng: torch.Tensor, n_time: int, r: _Rows, 
     return out
 
 def field_metrics(pred: torch.Tensor, truth: torch.Tensor, # (T, C, H, W) each
-                  lats,                                      # (H,) degrees, for cos-latitude weights
+                  lats,                                      # (H,) degrees, for cell-area weights
                   names: tuple[str, ...] = ('vo', 'd'),      # channel names
                   *, rows=None,                              # (H,) bool rows to score; None: all
                   chunk: int = 16,                           # time steps at a time
                  ) -> dict[str, dict[str, float | None]]:    # {'rmse': {name: v}, 'psnr': ..., 'ssim': ...}
-    "Latitude-weighted RMSE, PSNR and SSIM of whole fields per variable, in float64/float32 whatever the input dtype."
+    "Area-weighted RMSE, PSNR and SSIM of whole fields per variable, in float64/float32 whatever the input dtype."
     require(pred.shape == truth.shape, f"prediction {tuple(pred.shape)} and truth {tuple(truth.shape)} differ in shape")
     r, ch = _rows(lats, rows), range(0, truth.shape[0], chunk)
     rng = None
     for i in ch: rng = _range(truth[i:i + chunk], r, rng)
-    sums = sum(_metric_sums(pred[i:i + chunk], truth[i:i + chunk], r, rng) for i in ch)
+    sums = sum(torch.stack([_sq_err_sums(pred[i:i + chunk], truth[i:i + chunk], r),
+                            _ssim_sums(pred[i:i + chunk], truth[i:i + chunk], r, rng)]) for i in ch)
     return _metric_final(sums, rng, truth.shape[0], r, truth.shape[-1], names)
 
 # %% ../../nbs/30_eval.superres.ipynb #2bee6d18
 def _save(fig, out_dir: Path, name: str) -> str: save_figure(fig, out_dir / name, dpi=90); return name
 
-def _plot_spectra(out_dir, spec, trunc, names):
-    "Spectra of every method against the truth's, the truth's effective truncation marked."
+def _plot_spectra(out_dir, spec, zonal, trunc, names):
+    "Degree spectra (top) and zonal spectra to the Nyquist (bottom) of every method against the truth's."
     import matplotlib.pyplot as plt
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
-    for ax, key, lab in zip(axes, ('ke', 'vo', 'd'), ('kinetic energy (m² s⁻²)', f'{names[0]} power', f'{names[1]} power')):
-        for n, s in spec.items():
-            l = np.arange(len(s[key]))
-            ax.loglog(l[1:], np.maximum(s[key][1:], 1e-300), lw=1.5 if n == 'truth' else 1, color='k' if n == 'truth' else None, label=n)
-        ax.axvline(trunc[key] - 0.5, color='k', ls=':', lw=1, label='truth truncation')
-        ax.set_xlabel('total wavenumber l'); ax.set_title(lab, fontsize=9)
-    axes[0].legend(fontsize=7); fig.tight_layout()
+    fig, axes = plt.subplots(2, 3, figsize=(12, 6.6))
+    labels = ('kinetic energy (m² s⁻²)', f'{names[0]} power', f'{names[1]} power')
+    rows = ((spec, 'total wavenumber l'), (zonal, 'zonal wavenumber m'))
+    for row, (sp, xl) in enumerate(rows):
+        for ax, key, lab in zip(axes[row], ('ke', 'vo', 'd'), labels):
+            for n, s in sp.items():
+                v = s.sel(spectrum=key).values
+                k = np.arange(len(v))
+                ax.loglog(k[1:], np.maximum(v[1:], 1e-300), lw=1.5 if n == 'truth' else 1,
+                          color='k' if n == 'truth' else None, label=n)
+            if row == 0: ax.axvline(trunc[key] - 0.5, color='k', ls=':', lw=1, label='truth truncation')
+            else:
+                ax.axvspan(max(1, (len(v) - 1) // 2), len(v) - 1, color='0.9', zorder=0, label='highest octave')
+                ax.set_ylim(bottom=1e-10 * float(sp['truth'].sel(spectrum=key).max()))   # the scores' floor
+            ax.set_xlabel(xl); ax.set_title(lab + ('' if row == 0 else ', along latitude circles'), fontsize=9)
+        axes[row, 0].legend(fontsize=7)
+    fig.tight_layout()
     return _save(fig, out_dir, 'spectra.png')
 
 def _plot_vario(out_dir, vario, names):
@@ -440,7 +505,7 @@ def _plot_vario(out_dir, vario, names):
     import matplotlib.pyplot as plt
     fig, axes = plt.subplots(1, len(names), figsize=(4 * len(names), 3.2), squeeze=False)
     for c, ax in enumerate(axes[0]):
-        for n, (d, g, _) in vario.items(): ax.semilogx(d, g[c], 'o-', ms=3, color='k' if n == 'truth' else None, label=n)
+        for n, g in vario.items(): ax.semilogx(g.distance.values, g.values[c], 'o-', ms=3, color='k' if n == 'truth' else None, label=n)
         ax.set_xlabel('distance (km)'); ax.set_ylabel("γ / σ²(truth)"); ax.set_title(f'semivariogram of {names[c]}', fontsize=9)
     axes[0, 0].legend(fontsize=7); fig.tight_layout()
     return _save(fig, out_dir, 'semivariogram.png')
@@ -461,20 +526,30 @@ def _plot_hist(out_dir, truth_v, method_v, cities, names, plot_cities):
     axes[0, 0].legend(fontsize=7); fig.tight_layout()
     return _save(fig, out_dir, 'histograms.png')
 
-def _plot_crops(out_dir, truth, low_res, methods, names, factor):
-    "Side-by-side crops of the first time step (each field (≥1, C, H, W))."
+ZOOM = 12   # edge of the zoomed crop, grid points: a 2-grid-point texture shows as 6 stripes
+
+def _plot_crops(out_dir, truth, low_res, methods, names, factor, zoom: int = ZOOM):
+    "Crops of the first time step (truth, low-resolution input, each method), and a zoom on `zoom` × `zoom` points."
     import matplotlib.pyplot as plt
+    from matplotlib.patches import Rectangle
     H, W = truth.shape[-2:]
     ys, xs = slice(H // 4, H // 4 + max(H // 3, 4)), slice(0, max(W // 4, 4))
-    panels = [('truth', truth), (f'low-res (×{factor})', F.interpolate(low_res.float(), scale_factor=factor, mode='nearest')), *methods.items()]
-    fig, axes = plt.subplots(len(names), len(panels), figsize=(2.4 * len(panels), 2.2 * len(names)), squeeze=False)
+    z = min(zoom, ys.stop - ys.start, xs.stop - xs.start)
+    y0, x0 = ys.start + (ys.stop - ys.start - z) // 2, xs.start + (xs.stop - xs.start - z) // 2   # the crop's centre
+    zy, zx = slice(y0, y0 + z), slice(x0, x0 + z)
+    blocky = F.interpolate(low_res.float(), scale_factor=factor, mode='nearest')
+    panels = [('truth', truth), (f'low-res (×{factor})', blocky), *methods.items()]
+    fig, axes = plt.subplots(2 * len(names), len(panels), figsize=(2.4 * len(panels), 4.4 * len(names)), squeeze=False)
     for c in range(len(names)):
-        v = float(truth[0, c, ys, xs].abs().max()) or 1.
-        for j, (n, p) in enumerate(panels):
-            axes[c, j].imshow(p[0, c, ys, xs].cpu().numpy(), cmap='RdBu_r', vmin=-v, vmax=v)
-            axes[c, j].set_xticks([]); axes[c, j].set_yticks([])
-            if c == 0: axes[c, j].set_title(n, fontsize=9)
-        axes[c, 0].set_ylabel(names[c])
+        for row, (sy, sx, what) in enumerate(((ys, xs, ''), (zy, zx, f' {z}×{z}'))):
+            v = float(truth[0, c, sy, sx].abs().max()) or 1.
+            for j, (n, p) in enumerate(panels):
+                ax = axes[2 * c + row, j]
+                ax.imshow(p[0, c, sy, sx].cpu().numpy(), cmap='RdBu_r', vmin=-v, vmax=v, interpolation='nearest')
+                ax.set_xticks([]); ax.set_yticks([])
+                if row == 0: ax.add_patch(Rectangle((x0 - xs.start - .5, y0 - ys.start - .5), z, z, fill=False, lw=.8))
+                if c == 0 and row == 0: ax.set_title(n, fontsize=9)
+            axes[2 * c + row, 0].set_ylabel(names[c] + what)
     fig.tight_layout()
     return _save(fig, out_dir, 'crops.png')
 
@@ -488,26 +563,47 @@ def _finite(o):
 def _check_inputs(truth, low_res, methods) -> int:
     "Shapes of the truth, its low-resolution input and the predictions; returns the upscale factor."
     require(truth.ndim == 4 and low_res.ndim == 4 and truth.shape[:2] == low_res.shape[:2],
-            f"truth {tuple(truth.shape)} and low_res {tuple(low_res.shape)} must be (time, channel, lat, lon) with the same time and channels")
+            f"truth {tuple(truth.shape)} and low_res {tuple(low_res.shape)} must be (time, channel, lat, lon) "
+            "with the same time and channels")
     factor = truth.shape[-1] // low_res.shape[-1]
     require(truth.shape[-2:] == (low_res.shape[-2] * factor, low_res.shape[-1] * factor),
             f"truth {tuple(truth.shape[-2:])} is not low_res {tuple(low_res.shape[-2:])} times an integer factor")
-    for n, p in methods.items(): require(p.shape == truth.shape, f"method {n!r} predicts {tuple(p.shape)}, the truth is {tuple(truth.shape)}")
+    for n, p in methods.items():
+        require(p.shape == truth.shape, f"method {n!r} predicts {tuple(p.shape)}, the truth is {tuple(truth.shape)}")
     return factor
 
-WINDOWS = (1, 2, 3)   # window edges of the city statistics
+@dataclass(frozen=True)
+class EvalSettings:
+    "How an evaluation scores: variables, chunking, training band, spectra, semivariogram, cities, bootstrap and plots."
+    names: tuple[str, ...] = ('vo', 'd')      # channel names: relative vorticity and divergence
+    chunk: int = 64                           # time steps read at a time (memory: about chunk × fields × one step)
+    lat_band: float | None = 60.              # training band of the patch centres: scores also inside / outside it
+    lmax: int | None = None                   # spectral degrees (the data's own truncation); None: all resolved
+    city_lists: tuple | dict = ('populous', 'spread')   # names in CITY_LISTS, or {name: table}
+    windows: tuple[int, ...] = (1, 2, 3)      # edges of the k×k windows at the cities (1 gives the decorrelation time)
+    hist_window: int = 3                      # window edge of the value histograms
+    n_pairs: int = 20_000                     # semivariogram point pairs, the same for every field
+    max_km: float = 2000.                     # largest semivariogram lag, km
+    n_boot: int = 200                         # bootstrap replicates of the city statistics
+    level: float = 0.9                        # level of the bootstrap intervals
+    seed: int = 0                             # draws the semivariogram pairs and the bootstrap blocks
+    compare: tuple = (('atmodist_gan', 'mse_gan'), ('atmodist_gan', 'mse_cnn'))   # method pairs counted city by city
+    plot_cities: tuple[str, ...] = ('London', 'Tokyo', 'Lagos')   # the histograms' cities
+    plot: bool = True                         # write the figures
+    def __post_init__(self):
+        require(self.chunk >= 1, f"the evaluation chunk must be at least one step, got {self.chunk}")
+        require(1 in self.windows and self.hist_window in self.windows,
+                f"windows {self.windows} must hold 1 (for the decorrelation time) and the histogram window "
+                f"{self.hist_window}")
 
-class _Tally:
-    "Running sums over time chunks for one field (the truth or a method): spectra, semivariogram squares, values at the cities."
-    def __init__(self): self.spec, self.sq, self.at = 0, 0, {}
-    def add(self, x: torch.Tensor, lats, lmax, pairs: VarioPairs, idx: dict) -> None:
-        self.spec = self.spec + _spectra_sum(x, lats, lmax)
-        self.sq = self.sq + _vario_sq(x, pairs)
-        for key, (iy, ix) in idx.items():
-            for k in WINDOWS: self.at.setdefault(key, {}).setdefault(k, []).append(window_values(x, iy, ix, k).astype(np.float32))
-    def values(self, key: str) -> dict[int, np.ndarray]:
-        "Window edge k -> (N, C, T, k·k) values at the cities of list `key`, all chunks joined."
-        return {k: np.concatenate(v, 2).astype(np.float64) for k, v in self.at[key].items()}
+# %% ../../nbs/30_eval.superres.ipynb #c12bf790
+class EvalGrid(NamedTuple):
+    "Where an evaluation looks: the grid, its regions, the semivariogram pairs and the cities' grid points."
+    lats: np.ndarray       # (H,) degrees
+    lons: np.ndarray       # (W,) degrees
+    regions: dict          # 'all', 'in_band', 'out_band' -> the rows each covers
+    pairs: VarioPairs      # one set of semivariogram pairs for every field
+    cities: dict           # list name -> (table, rows, columns)
 
 def _regions(lats, lat_band) -> dict:
     "The row sets scored: all rows, and inside / outside the training band when there is one."
@@ -517,127 +613,332 @@ def _regions(lats, lat_band) -> dict:
         reg.update({k: _rows(lats, m) for k, m in (('in_band', inb), ('out_band', ~inb)) if m.any()})
     return reg
 
-def _pixel_section(sums: dict, ranges: dict, regions: dict, n_time: int, width: int, names, lat_band) -> dict:
-    "Field metrics over the globe (top-level keys) and per region {'all', 'in_band', 'out_band'}."
-    m = {k: _metric_final(sums[k], ranges[k], n_time, r, width, names) for k, r in regions.items()}
-    reg = {'all': m['all']} if lat_band is None else {k: m.get(k) for k in ('all', 'in_band', 'out_band')}
-    return {**m['all'], 'regions': reg}
+def eval_grid(lats, lons,          # (H,), (W,) degrees of the high-resolution grid
+              s: EvalSettings,     # the band, the semivariogram, the city lists and the seed
+             ) -> EvalGrid:
+    "Regions, semivariogram pairs and city grid points of an evaluation, drawn once for every field and method."
+    lists = dict(s.city_lists) if isinstance(s.city_lists, dict) else {k: load_cities(k) for k in s.city_lists}
+    pairs = vario_pairs(lats, lons, generator=torch.Generator().manual_seed(s.seed), n_pairs=s.n_pairs, max_km=s.max_km)
+    return EvalGrid(np.asarray(lats, float), np.asarray(lons, float), _regions(lats, s.lat_band), pairs,
+                    {k: (t, *city_indices(lats, lons, t)) for k, t in lists.items()})
 
-def _city_section(truth: _Tally, tallies: dict, lists: dict, names, n_boot, compare, seed, level=0.9):
-    "Per city list: bootstrap Wasserstein statistics per method and significant comparisons; and the histograms' values."
-    per_method, summary, hist = {n: {} for n in tallies}, {}, None
-    for key, table in lists.items():
-        tv, pv = truth.values(key), {n: t.values(key) for n, t in tallies.items()}
-        if hist is None: hist = (tv[3], {n: v[3] for n, v in pv.items()}, table)   # the histograms: the first list, 3×3 windows
-        cs = city_wasserstein_values(tv, pv, windows=WINDOWS, n_boot=n_boot, seed=seed)
-        for n in tallies:
-            med, (lo, hi) = np.median(cs.w[n], 0), interval(np.median(cs.boot[n], 1), level)   # median over cities (C, K)
-            per_method[n][key] = {f'{names[c]}_{k}x{k}': {'median': float(med[c, j]), 'lo': float(lo[c, j]), 'hi': float(hi[c, j])}
-                                  for c in range(len(names)) for j, k in enumerate(cs.windows)}
-        summary[key] = {'n_cities': len(table), 'block': cs.block, 'decorrelation_steps': cs.decorrelation, 'n_boot': n_boot, 'level': level,
-                        'comparisons': {f'{a}_vs_{b}': compare_significant(cs, a, b, names, level) for a, b in compare if a in tallies and b in tallies}}
-        if key == next(iter(lists)): wmed = {n: {names[c]: float(np.median(cs.w[n][:, c])) for c in range(len(names))} for n in tallies}
-    return per_method, summary, wmed, hist
+# %% ../../nbs/30_eval.superres.ipynb #05fb9732
+class SpectraScore:
+    "Time-mean degree spectra of vo, d and kinetic energy: `add(field, truth)` chunks, `result()` (spectrum, degree)."
+    def __init__(self, g: EvalGrid, s: EvalSettings): self.lats, self.lmax, self.sum, self.n = g.lats, s.lmax, 0, 0
+    def add(self, x: torch.Tensor, truth=None):
+        self.sum, self.n = self.sum + _spectra_sum(x, self.lats, self.lmax), self.n + len(x)
+    def result(self) -> xr.DataArray:
+        return xr.DataArray((self.sum / self.n).numpy(), dims=('spectrum', 'degree'),
+                            coords={'spectrum': ['vo', 'd', 'ke']})
 
-# %% ../../nbs/30_eval.superres.ipynb #c7f1457c
-def _truth_pass(read, chunks, den, lats, lmax, pairs, idx, regions):
-    "Pass 1, the truth alone: its tallies, area-weighted moments, value range per region, the factor and the first step."
-    tally, mom, ranges, first = _Tally(), 0, dict.fromkeys(regions), None
+class ZonalScore:
+    "Time-mean zonal spectra of vo, d and kinetic energy up to the Nyquist; `result()` (spectrum, wavenumber)."
+    def __init__(self, g: EvalGrid, s: EvalSettings): self.lats, self.sum, self.n = g.lats, 0, 0
+    def add(self, x: torch.Tensor, truth=None): self.sum, self.n = self.sum + _zonal_sum(x, self.lats), self.n + len(x)
+    def result(self) -> xr.DataArray:
+        return xr.DataArray((self.sum / self.n).numpy(), dims=('spectrum', 'wavenumber'),
+                            coords={'spectrum': ['vo', 'd', 'ke']})
+
+class VarianceScore:
+    "Area-weighted variance per variable over space and time; `result()` (variable,)."
+    def __init__(self, g: EvalGrid, s: EvalSettings): self.lats, self.names, self.sum = g.lats, s.names, 0
+    def add(self, x: torch.Tensor, truth=None): self.sum = self.sum + _moments(x, self.lats)
+    def result(self) -> xr.DataArray:
+        return xr.DataArray(_variance(self.sum), dims='variable', coords={'variable': list(self.names)})
+
+class VarioScore:
+    "Semivariogram on the evaluation's pairs; `result(variance)` γ/σ² (variable, distance), NaN in empty bins."
+    def __init__(self, g: EvalGrid, s: EvalSettings): self.pairs, self.names, self.sum, self.n = g.pairs, s.names, 0, 0
+    def add(self, x: torch.Tensor, truth=None): self.sum, self.n = self.sum + _vario_sq(x, self.pairs), self.n + len(x)
+    def result(self, variance) -> xr.DataArray:
+        return xr.DataArray(_vario_gamma(self.sum, self.n, self.pairs, variance), dims=('variable', 'distance'),
+                            coords={'variable': list(self.names), 'distance': self.pairs.dist.numpy(),
+                                    'count': ('distance', self.pairs.count.numpy())})
+
+class CityValues:
+    "Values in k×k windows at the cities; `result()` {list: {k: (city, variable, time, k·k) float64}}."
+    def __init__(self, g: EvalGrid, s: EvalSettings): self.cities, self.windows, self.at = g.cities, s.windows, {}
+    def add(self, x: torch.Tensor, truth=None):
+        for key, (_, iy, ix) in self.cities.items():
+            for k in self.windows:
+                self.at.setdefault(key, {}).setdefault(k, []).append(window_values(x, iy, ix, k).astype(np.float32))
+    def result(self) -> dict:
+        return {key: {k: np.concatenate(v, 2).astype(np.float64) for k, v in w.items()} for key, w in self.at.items()}
+
+# %% ../../nbs/30_eval.superres.ipynb #de1d4143
+class UnresolvedScore:
+    "Share of each variable's variance its harmonic expansion to the resolved degree misses; `result()` (variable,)."
+    def __init__(self, g: EvalGrid, s: EvalSettings):
+        self.lats, self.lmax, self.names, self.sum = g.lats, s.lmax, s.names, 0
+    def add(self, x: torch.Tensor, truth=None): self.sum = self.sum + variance_budget(x, self.lats, self.lmax).sum(0)
+    def result(self) -> xr.DataArray:
+        return xr.DataArray(unresolved_fraction(self.sum).numpy(), dims='variable',
+                            coords={'variable': list(self.names)})
+
+class RoughnessScore:
+    "Area-weighted mean |5-point grid Laplacian| per region and variable; `result()` (region, variable)."
+    def __init__(self, g: EvalGrid, s: EvalSettings):
+        H, self.names, self.sum = len(g.lats), s.names, 0
+        w, inner = torch.as_tensor(cell_area_weights(g.lats))[1:-1], np.arange(1, H - 1)
+        self.w = {k: w * torch.as_tensor(np.isin(inner, r.sel.numpy()), dtype=torch.float64)
+                  for k, r in g.regions.items()}
+    def add(self, x: torch.Tensor, truth=None):
+        a = grid_laplacian(x.double()).abs().sum((0, 3))                   # (C, H - 2)
+        self.sum = self.sum + torch.stack([(a * w).sum(-1) / (w.sum() * x.shape[-1]) for w in self.w.values()])
+    def result(self) -> xr.DataArray:
+        return xr.DataArray(self.sum.numpy(), dims=('region', 'variable'),
+                            coords={'region': list(self.w), 'variable': list(self.names)})
+
+# %% ../../nbs/30_eval.superres.ipynb #5510f779
+class RangeScore:
+    "The truth's value range per region, the span PSNR and SSIM scale by; `result()` {region: (2, C) min, max}."
+    def __init__(self, g: EvalGrid, s: EvalSettings): self.regions, self.range = g.regions, dict.fromkeys(g.regions)
+    def add(self, x: torch.Tensor, truth=None):
+        self.range = {k: _range(x, r, self.range[k]) for k, r in self.regions.items()}
+    def result(self) -> dict: return self.range
+
+class PixelScore:
+    "Area-weighted RMSE and PSNR per region against the truth; `add(pred, truth)`, `result()` (region, variable) each."
+    def __init__(self, g: EvalGrid, s: EvalSettings, ranges: dict):
+        self.regions, self.ranges, self.names, self.sum, self.n = g.regions, ranges, s.names, 0, 0
+    def add(self, x: torch.Tensor, truth: torch.Tensor):
+        self.sum = self.sum + torch.stack([_sq_err_sums(x, truth, r) for r in self.regions.values()])
+        self.n += len(x); self.width = x.shape[-1]
+    def result(self) -> xr.Dataset:
+        n = torch.tensor([len(r.sel) for r in self.regions.values()], dtype=torch.float64)[:, None]
+        rmse = (self.sum / (self.n * n * self.width)).sqrt()
+        span = torch.stack([(self.ranges[k][1] - self.ranges[k][0]).clamp(min=1e-30) for k in self.regions])
+        inf = torch.tensor(float('inf'), dtype=torch.float64)
+        psnr = torch.where(rmse > 0, 20 * torch.log10(span / rmse.clamp(min=1e-300)), inf)
+        dims = ('region', 'variable')
+        return xr.Dataset({'rmse': (dims, rmse.numpy()), 'psnr': (dims, psnr.numpy())},
+                          coords={'region': list(self.regions), 'variable': list(self.names)})
+
+class SSIMScore:
+    "SSIM per region (rows weighted, fields scaled by the truth's range); `result()` (region, variable)."
+    def __init__(self, g: EvalGrid, s: EvalSettings, ranges: dict):
+        self.regions, self.ranges, self.names, self.sum, self.n = g.regions, ranges, s.names, 0, 0
+    def add(self, x: torch.Tensor, truth: torch.Tensor):
+        self.sum = self.sum + torch.stack([_ssim_sums(x, truth, r, self.ranges[k]) for k, r in self.regions.items()])
+        self.n += len(x); self.width = x.shape[-1]
+    def result(self) -> xr.DataArray:
+        rows = [sum(b.stop - b.start for b in _ssim_blocks(r.blocks, self.width)) for r in self.regions.values()]
+        rows = torch.tensor(rows, dtype=torch.float64)[:, None]
+        nan = torch.tensor(float('nan'), dtype=torch.float64)
+        v = torch.where(rows > 0, self.sum / (self.n * rows.clamp(min=1)), nan)
+        return xr.DataArray(v.numpy(), dims=('region', 'variable'),
+                            coords={'region': list(self.regions), 'variable': list(self.names)})
+
+# %% ../../nbs/30_eval.superres.ipynb #735d69f7
+def field_scores(g: EvalGrid, s: EvalSettings) -> dict:
+    "One accumulator per statistic of a single field, the truth's or a method's."
+    return {'spectra': SpectraScore(g, s), 'zonal': ZonalScore(g, s), 'variance': VarianceScore(g, s),
+            'vario': VarioScore(g, s), 'cities': CityValues(g, s), 'unresolved': UnresolvedScore(g, s),
+            'roughness': RoughnessScore(g, s)}
+
+def paired_scores(g: EvalGrid, s: EvalSettings, ranges: dict) -> dict:
+    "One accumulator per score of a method against the truth."
+    return {'pixel': PixelScore(g, s, ranges), 'ssim': SSIMScore(g, s, ranges)}
+
+class TruthPass(NamedTuple):
+    "What the pass over the truth leaves: its statistics, its value ranges, the upscale factor and its first step."
+    scores: dict; ranges: dict; factor: int; first: tuple
+
+def _truth_pass(read, chunks, den, g: EvalGrid, s: EvalSettings) -> TruthPass:
+    "Pass 1, the truth alone: its statistics, its value range per region, the factor and the first step."
+    acc, rng, first = field_scores(g, s), RangeScore(g, s), None
     for a, b in chunks:
-        t, lr, _ = read(a, b, False)
-        factor = _check_inputs(t, lr, {})
-        require(t.shape[0] == b - a, f"the reader returned {t.shape[0]} steps for steps {a}..{b - 1}; it must return exactly those")
+        t, low, _ = read(a, b, False)
+        factor = _check_inputs(t, low, {})
+        require(t.shape[0] == b - a,
+                f"the reader returned {t.shape[0]} steps for steps {a}..{b - 1}; it must return exactly those")
         x = den(t.float().cpu()).float()
-        if first is None: first = (x[:1], den(lr[:1].float().cpu()).float())
-        tally.add(x, lats, lmax, pairs, idx); mom = mom + _moments(x, lats)
-        for k, r in regions.items(): ranges[k] = _range(x, r, ranges[k])
-    return tally, mom, ranges, factor, first
+        if first is None: first = (x[:1], den(low[:1].float().cpu()).float())
+        for v in (*acc.values(), rng): v.add(x, x)
+    return TruthPass(acc, rng.result(), factor, first)
 
-def _method_pass(read, chunks, den, factor, lats, lmax, pairs, idx, regions, ranges):
-    "Pass 2, every method against the truth: their tallies, pixel-score sums per region and first steps."
-    tallies, sums, firsts = {}, {}, {}
+def _method_pass(read, chunks, den, g: EvalGrid, s: EvalSettings, truth: TruthPass) -> tuple[dict, dict]:
+    "Pass 2, every method against the truth: {method: {score: accumulator}} and each method's first step."
+    acc, firsts = {}, {}
     for a, b in chunks:
-        t, lr, methods = read(a, b, True)
-        _check_inputs(t, lr, methods)
+        t, low, methods = read(a, b, True)
+        _check_inputs(t, low, methods)
         methods = {n: p.float().cpu() for n, p in methods.items()}
-        if 'bicubic' not in methods: methods = {'bicubic': bicubic(lr.float().cpu(), factor), **methods}
+        if 'bicubic' not in methods: methods = {'bicubic': bicubic(low.float().cpu(), truth.factor), **methods}
         x = den(t.float().cpu()).float()
         for n, p in methods.items():
             p = den(p).float()
-            tallies.setdefault(n, _Tally()).add(p, lats, lmax, pairs, idx)
-            s = sums.setdefault(n, dict.fromkeys(regions, 0))
-            for k, r in regions.items(): s[k] = s[k] + _metric_sums(p, x, r, ranges[k])
+            scores = acc.setdefault(n, {**field_scores(g, s), **paired_scores(g, s, truth.ranges)})
+            for v in scores.values(): v.add(p, x)
             firsts.setdefault(n, p[:1])
-    return tallies, sums, firsts
+    return acc, firsts
 
-def evaluate_superres_chunks(read: Callable[[int, int, bool], tuple], # (a, b, with_methods) -> (truth, low_res, {name: prediction}) of steps a..b-1
+# %% ../../nbs/30_eval.superres.ipynb #5a38bf53
+def _per_spectrum(f: Callable, a: xr.DataArray, b: xr.DataArray) -> xr.DataArray:
+    "A score of two spectra (spectrum, k) per spectrum."
+    return xr.DataArray([f(a.sel(spectrum=k).values, b.sel(spectrum=k).values) for k in a.spectrum.values],
+                        dims='spectrum', coords={'spectrum': a.spectrum.values})
+
+def _vario_error(gam: xr.DataArray, truth_gam: xr.DataArray) -> xr.DataArray:
+    "Mean |log ratio| of two semivariograms per variable over the bins both fill (NaN where none)."
+    g, t = gam.values, truth_gam.values
+    ok = np.isfinite(t) & (t > 0) & np.isfinite(g) & (g > 0)
+    v = [float(np.mean(np.abs(np.log(g[c][ok[c]] / t[c][ok[c]])))) if ok[c].any() else math.nan for c in range(len(g))]
+    return xr.DataArray(v, dims='variable', coords={'variable': gam['variable'].values})
+
+def score_table(truth: dict,               # the truth's `field_scores`, filled
+                methods: dict[str, dict],  # method -> its `field_scores` and `paired_scores`, filled
+               ) -> xr.Dataset:            # dims method, region, variable, spectrum
+    "Every method's scores against the truth: pixel, spectral, zonal, unresolved, roughness and semivariogram."
+    ts, tz, tvar, trough = (truth[k].result() for k in ('spectra', 'zonal', 'variance', 'roughness'))
+    tgam, rows = truth['vario'].result(tvar), []
+    for m in methods.values():
+        sp, zo, px = m['spectra'].result(), m['zonal'].result(), m['pixel'].result()
+        rows.append(xr.Dataset({
+            'rmse': px.rmse, 'psnr': px.psnr, 'ssim': m['ssim'].result(),
+            'spectrum_error_high': _per_spectrum(spectrum_error_high, sp, ts),
+            'spectrum_excess': _per_spectrum(spectrum_excess, sp, ts),
+            'zonal_error_high': _per_spectrum(zonal_error_high, zo, tz),
+            'zonal_excess_high': _per_spectrum(zonal_excess_high, zo, tz),
+            'unresolved_fraction': m['unresolved'].result(), 'laplacian_ratio': m['roughness'].result() / trough,
+            'semivariogram_error': _vario_error(m['vario'].result(tvar), tgam)}))
+    return xr.concat(rows, dim='method', coords='minimal').assign_coords(method=list(methods))
+
+def city_scores(truth_v: dict,              # list -> window -> (city, variable, time, k·k) the truth's `CityValues`
+                method_v: dict[str, dict],  # method -> the same for its prediction
+                g: EvalGrid, s: EvalSettings,
+               ) -> dict[str, xr.Dataset]:  # list -> wasserstein (method, city, variable, window), medians, comparisons
+    "Per city list: Wasserstein distances, their median over cities with a bootstrap interval, significant comparisons."
+    out, names = {}, list(method_v)
+    for key, (table, _, _) in g.cities.items():
+        cs = city_wasserstein_values(truth_v[key], {n: v[key] for n, v in method_v.items()}, windows=s.windows,
+                                     n_boot=s.n_boot, seed=s.seed)
+        w = np.stack([cs.w[n] for n in names])                             # (method, city, variable, window)
+        lo, hi = zip(*[interval(np.median(cs.boot[n], 1), s.level) for n in names])   # replicates of the median
+        pairs = [(a, b) for a, b in s.compare if a in method_v and b in method_v]
+        c = {'method': names, 'city': list(table['name']), 'variable': list(s.names), 'window': list(cs.windows)}
+        ds = xr.Dataset({'wasserstein': (('method', 'city', 'variable', 'window'), w),
+                         'wasserstein_median': (('method', 'variable', 'window', 'stat'),
+                                                np.stack([np.median(w, 1), np.stack(lo), np.stack(hi)], -1))},
+                        coords={**c, 'stat': ['median', 'lo', 'hi']},
+                        attrs={'n_cities': len(table), 'block': cs.block, 'decorrelation_steps': cs.decorrelation,
+                               'n_boot': s.n_boot, 'level': s.level})
+        if pairs:
+            ds['comparison'] = xr.concat([compare_significant(cs, a, b, s.names, s.level) for a, b in pairs],
+                                         dim='pair')
+            ds = ds.assign_coords(method_a=('pair', [a for a, _ in pairs]), method_b=('pair', [b for _, b in pairs]))
+        out[key] = ds
+    return out
+
+# %% ../../nbs/30_eval.superres.ipynb #eb062bac
+def _by(da: xr.DataArray) -> dict:
+    "A 1-D DataArray as {coordinate: float}."
+    return {str(k): float(v) for k, v in zip(da[da.dims[0]].values, da.values)}
+
+SCORES_BY_VARIABLE = ('spectrum_error_high', 'spectrum_excess', 'zonal_error_high', 'zonal_excess_high',
+                      'unresolved_fraction', 'semivariogram_error')   # scores with one value per variable (or spectrum)
+
+def _window_key(v, k) -> str: return f'{v}_{k}x{k}'   # the JSON key of a variable and a k×k window, e.g. 'vo_3x3'
+
+def _cities_json(ds: xr.Dataset) -> dict:
+    "One city list's summary: sizes, bootstrap settings and the comparison counts per pair, variable and window."
+    comp = {}
+    if 'comparison' in ds:
+        for a, b, c in zip(ds.method_a.values, ds.method_b.values, ds['comparison']):
+            count = lambda v, k: dict(zip(map(str, ds.outcome.values), map(int, c.sel(variable=v, window=k).values)))
+            comp[f'{a}_vs_{b}'] = {_window_key(v, k): count(v, k)
+                                   for v in ds['variable'].values for k in ds.window.values}
+    keep = ('n_cities', 'block', 'decorrelation_steps', 'n_boot', 'level')
+    return {**{k: ds.attrs[k] for k in keep}, 'comparisons': comp}
+
+def metrics_json(scores: xr.Dataset,          # `score_table`
+                 cities: dict[str, xr.Dataset], # `city_scores`
+                 lat_band: float | None,       # the training band (None: the regions are the globe only)
+                ) -> dict:                     # {'methods': {method: {score: {variable: value}}}, 'cities': {...}}
+    "The evaluation's results as `metrics.json` holds them (the report reads this shape); inf and NaN become null."
+    methods = {}
+    for n in scores.method.values:
+        m = scores.sel({'method': n})
+        reg = {str(r): {k: _by(m[k].sel(region=r)) for k in ('rmse', 'psnr', 'ssim')} for r in m.region.values}
+        methods[str(n)] = {**reg['all'], 'regions': {'all': reg['all']} if lat_band is None else
+                           {k: reg.get(k) for k in ('all', 'in_band', 'out_band')},
+                           **{k: _by(m[k]) for k in SCORES_BY_VARIABLE},
+                           'laplacian_ratio': {str(r): _by(m['laplacian_ratio'].sel(region=r))
+                                               for r in m.region.values}}
+    for key, ds in cities.items():
+        wm = ds['wasserstein_median']
+        for n in methods:
+            methods[n].setdefault('wasserstein', {})[key] = {
+                _window_key(v, k): _by(wm.sel({'method': n, 'variable': v, 'window': k}))
+                for v in ds['variable'].values for k in ds.window.values}
+    if cities:
+        first = cities[next(iter(cities))]['wasserstein']
+        for n in methods: methods[n]['wasserstein_median'] = _by(first.sel({'method': n}).median(('city', 'window')))
+    return _finite({'methods': methods, 'cities': {key: _cities_json(ds) for key, ds in cities.items()}})
+
+# %% ../../nbs/30_eval.superres.ipynb #c7f1457c
+def _spectra_json(sp: dict[str, xr.DataArray]) -> dict:
+    "Spectra per field as {field: {spectrum: [values]}}."
+    return {n: {str(k): v.sel(spectrum=k).values.tolist() for k in v.spectrum.values} for n, v in sp.items()}
+
+def evaluate_superres_chunks(read: Callable[[int, int, bool], tuple], # (a, b, with_methods) -> truth, low_res, methods
                              n_time: int,                  # time steps to evaluate
-                             out_dir: str | Path,          # where metrics.json, spectra.json and the plots go
-                             *, chunk: int = 64,           # time steps read at a time (memory: about chunk × fields × one step)
-                             lats, lons,                   # (H,), (W,) degrees of the high-resolution grid
-                             denormalize: Callable[[torch.Tensor], torch.Tensor] | None = None, # normalised (T,C,H,W) → physical (s**-1)
-                             names: tuple[str, ...] = ('vo', 'd'),
-                             city_lists=('populous', 'spread'), # names in CITY_LISTS, or {name: table}
-                             lat_band: float | None = 60., # training band of the patch centres: pixel scores also inside / outside it
-                             lmax: int | None = None,      # spectral degrees (the data's own truncation); None: all the grid resolves
-                             generator: torch.Generator | None = None, # draws the semivariogram pairs (seed 0 if None)
-                             n_pairs: int = 20_000, max_km: float = 2000., # semivariogram settings
-                             n_boot: int = 200,            # bootstrap replicates of the city statistics
-                             compare: tuple = (('atmodist_gan', 'mse_gan'), ('atmodist_gan', 'mse_cnn')), # method pairs counted city by city
-                             plot_cities: tuple[str, ...] = ('London', 'Tokyo', 'Lagos'),
-                             plot: bool = True,
-                            ) -> dict:
-    "Compare super-resolution methods over `n_time` steps read `chunk` at a time (one pass over the truth, one over the methods), in float32."
-    require(n_time >= 1 and chunk >= 1, f"evaluation needs at least one time step and a chunk of at least one (got {n_time}, {chunk})")
+                             out_dir: str | Path,          # where metrics.json, the spectra and the plots go
+                             *, lats, lons,                # (H,), (W,) degrees of the high-resolution grid
+                             settings: EvalSettings = EvalSettings(), # how to score
+                             denormalize: Callable | None = None, # normalised (T, C, H, W) → physical (s**-1)
+                             **overrides,                  # fields of `EvalSettings` to change, e.g. chunk=8, n_boot=50
+                            ) -> dict:                     # what metrics.json holds
+    "Compare super-resolution methods over `n_time` steps, a chunk at a time: a pass over the truth, then the methods."
+    s = replace(settings, **overrides)
+    require(n_time >= 1, f"evaluation needs at least one time step (got {n_time})")
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    den = denormalize or (lambda x: x)
-    lists = {k: load_cities(k) for k in city_lists} if not isinstance(city_lists, dict) else dict(city_lists)
-    idx = {k: city_indices(lats, lons, t) for k, t in lists.items()}
-    gen = generator if generator is not None else torch.Generator().manual_seed(0)
-    seed, pairs = int(gen.initial_seed()), vario_pairs(lats, lons, generator=gen, n_pairs=n_pairs, max_km=max_km)   # one set of pairs for all
-    regions, chunks = _regions(lats, lat_band), [(a, min(a + chunk, n_time)) for a in range(0, n_time, chunk)]
-    if len(chunks) == 1:                                                        # one chunk: read it (and run the methods) once for both passes
+    den, g = denormalize or (lambda x: x), eval_grid(lats, lons, s)
+    chunks = [(a, min(a + s.chunk, n_time)) for a in range(0, n_time, s.chunk)]
+    if len(chunks) == 1:                                         # one chunk: read it (and run the methods) once
         got = read(0, n_time, True); read = lambda a, b, with_methods: got
-    truth, mom, ranges, factor, (t0, l0) = _truth_pass(read, chunks, den, lats, lmax, pairs, idx, regions)
-    tallies, sums, firsts = _method_pass(read, chunks, den, factor, lats, lmax, pairs, idx, regions, ranges)
-    var, vg = _variance(mom), lambda t: (pairs.dist.numpy(), _vario_gamma(t.sq, n_time, pairs, var), pairs.count.numpy())
-    spec = {n: _spectra_dict(t.spec, n_time) for n, t in {'truth': truth, **tallies}.items()}
-    vario = {n: vg(t) for n, t in {'truth': truth, **tallies}.items()}
-    trunc = {k: effective_truncation(v) for k, v in spec['truth'].items()}
-    res = {}
-    for n in tallies:
-        m = _pixel_section(sums[n], ranges, regions, n_time, len(lons), names, lat_band)
-        m['spectrum_error_high'] = {k: spectrum_error_high(spec[n][k], spec['truth'][k]) for k in ('ke', 'vo', 'd')}
-        m['spectrum_excess'] = {k: spectrum_excess(spec[n][k], spec['truth'][k]) for k in ('ke', 'vo', 'd')}
-        ok = np.isfinite(vario['truth'][1]) & (vario['truth'][1] > 0) & np.isfinite(vario[n][1]) & (vario[n][1] > 0)
-        m['semivariogram_error'] = {names[c]: float(np.mean(np.abs(np.log(vario[n][1][c][ok[c]] / vario['truth'][1][c][ok[c]]))))
-                                    if ok[c].any() else None for c in range(len(names))}
-        res[n] = m
-    per_method, cities, wmed, hist = _city_section(truth, tallies, lists, names, n_boot, compare, seed)
-    for n in tallies: res[n]['wasserstein'], res[n]['wasserstein_median'] = per_method[n], wmed[n]
-    result = _finite({'methods': res, 'cities': cities, 'spectra': {'degrees': len(spec['truth']['ke']), 'truth_truncation': trunc},
-                      'lat_band': lat_band, 'n_time': int(n_time), 'chunk': int(chunk), 'factor': factor,
-                      'units': 'physical' if denormalize else 'normalised'})
-    write_json(out_dir / 'spectra.json', {n: {k: v.tolist() for k, v in s.items()} for n, s in spec.items()})
-    result['plots'] = _plots(out_dir, t0, l0, firsts, spec, trunc, vario, hist, names, plot_cities, factor) if plot else []
+    truth = _truth_pass(read, chunks, den, g, s)
+    acc, firsts = _method_pass(read, chunks, den, g, s, truth)
+    fields = {'truth': truth.scores, **acc}
+    values = {n: f['cities'].result() for n, f in fields.items()}   # list -> window -> values at the cities
+    cities = city_scores(values['truth'], {n: values[n] for n in acc}, g, s)
+    spec, zonal = ({n: f[k].result() for n, f in fields.items()} for k in ('spectra', 'zonal'))
+    trunc = {k: effective_truncation(spec['truth'].sel(spectrum=k).values) for k in ('vo', 'd', 'ke')}
+    result = {**metrics_json(score_table(truth.scores, acc), cities, s.lat_band),
+              'spectra': {'degrees': spec['truth'].sizes['degree'], 'truth_truncation': trunc,
+                          'wavenumbers': zonal['truth'].sizes['wavenumber'],
+                          'truth_unresolved_fraction': _by(truth.scores['unresolved'].result())},
+              'lat_band': s.lat_band, 'n_time': int(n_time), 'chunk': int(s.chunk), 'factor': truth.factor,
+              'units': 'physical' if denormalize else 'normalised'}
+    write_json(out_dir / 'spectra.json', _spectra_json(spec))
+    write_json(out_dir / 'zonal_spectra.json', _spectra_json(zonal))
+    tvar = truth.scores['variance'].result()
+    vario = {n: f['vario'].result(tvar) for n, f in fields.items()}
+    first, k = next(iter(g.cities), None), s.hist_window
+    hist = (values['truth'][first][k], {n: values[n][first][k] for n in acc}, g.cities[first][0]) if first else None
+    plots = _plots(out_dir, truth.first, firsts, spec, zonal, trunc, vario, hist, s, truth.factor) if s.plot else []
+    result = _finite({**result, 'plots': plots})
     write_json(out_dir / 'metrics.json', result)
     return result
 
 def evaluate_superres(truth: torch.Tensor,          # (T, C, H, W) high-resolution truth (normalised units)
                       low_res: torch.Tensor,        # (T, C, h, w) its low-resolution version (the methods' input)
-                      methods: dict[str, torch.Tensor], # name -> (T, C, H, W) prediction (any names); 'bicubic' is added if absent
-                      out_dir: str | Path,          # where metrics.json, spectra.json and the plots go
-                      **kwargs,                     # lats, lons and the settings of `evaluate_superres_chunks`
+                      methods: dict[str, torch.Tensor], # name -> (T, C, H, W) prediction; 'bicubic' is added if absent
+                      out_dir: str | Path,          # where metrics.json, the spectra and the plots go
+                      **kwargs,                     # lats, lons, settings, denormalize and `EvalSettings` overrides
                      ) -> dict:
-    "Compare super-resolution methods on whole fields held in memory (pixel scores, spectra, semivariograms, cities) in float32."
+    "Compare super-resolution methods on whole fields held in memory (pixel scores, spectra, semivariograms, cities)."
     _check_inputs(truth, low_res, methods)
-    def read(a, b, with_methods): return truth[a:b], low_res[a:b], ({n: p[a:b] for n, p in methods.items()} if with_methods else {})
+    def read(a, b, with_methods):
+        return truth[a:b], low_res[a:b], ({n: p[a:b] for n, p in methods.items()} if with_methods else {})
     return evaluate_superres_chunks(read, truth.shape[0], out_dir, **kwargs)
 
-def _plots(out_dir, truth, low_res, firsts, spec, trunc, vario, hist, names, plot_cities, factor) -> list[str]:
+def _plots(out_dir, truth_first, firsts, spec, zonal, trunc, vario, hist, s: EvalSettings, factor) -> list[str]:
     "All figures (none where matplotlib is missing)."
     try:
         import matplotlib; matplotlib.use('Agg')
     except ImportError: return []
-    return [_plot_spectra(out_dir, spec, trunc, names), _plot_vario(out_dir, vario, names),
-            _plot_hist(out_dir, hist[0], hist[1], hist[2], names, plot_cities), _plot_crops(out_dir, truth, low_res, firsts, names, factor)]
+    out = [_plot_spectra(out_dir, spec, zonal, trunc, s.names), _plot_vario(out_dir, vario, s.names)]
+    if hist is not None: out.append(_plot_hist(out_dir, *hist, s.names, s.plot_cities))
+    return out + [_plot_crops(out_dir, *truth_first, firsts, s.names, factor)]
