@@ -528,9 +528,10 @@ def stage_pretext_eval(ctx: Context) -> dict:
     pdir = ctx.need('pretext'); model, pcfg = load_pretext(pdir, ctx.device)
     (tr, ev), dc = ctx.split, ctx.cfg.distance
     top = read_json(pdir / 'eval.json', 'held-out pretext evaluation')   # computed once, by the training loop's final evaluation
-    alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir)
+    alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir,
+                            stats=ctx.stats)   # pixel l2 with the signed log undone, as the reference fits α
     res = distance_vs_lag(AtmoDistLoss(model, alpha, dc.tap), ctx.pairs(ev, 13), n_batches=dc.eval_batches, batch=dc.batch,
-                          dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)), out_dir=ctx.run.sub('distance'))
+                          dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)), out_dir=ctx.run.sub('distance'), stats=ctx.stats)
     ex = explain_report(model, ctx.pairs(ev, 14), ctx.run.sub('explain'), n_pairs=min(4, dc.explain_pairs),
                         gen=torch.Generator().manual_seed(ctx.cfg.seed), n_validity=max(dc.explain_pairs, 2), batch=dc.batch)
     return {'top1': top['top1'], 'top3': top['top3'], 'chance': top['chance'], 'alpha': alpha,
