@@ -27,6 +27,9 @@ class GeneratorConfig:
     lon_wrap: bool = False    # pad circularly in longitude (W) and by replication in latitude (H), for whole global fields
     skip: str = 'none'        # 'none' (the reference) or 'bicubic'/'bilinear': add that upscaling of the input (not in PhIRE)
 
+    def __post_init__(self):
+        require(self.skip in ('none', 'bicubic', 'bilinear'), f"generator skip {self.skip!r} is unknown; use 'none', 'bicubic' or 'bilinear'")
+
 @dataclass(frozen=True)
 class DiscriminatorConfig:
     "The PhIRE discriminator: eight 3x3 convs (32→256 filters, strides 1,2,...), dense 1024 → 1."
@@ -112,7 +115,6 @@ class Generator(nn.Module):
     "PhIRE generator: 9x9 conv, residual blocks with a long skip, sub-pixel upsampling (ICNR), 9x9 conv. Input (B,C,h,w) → (B,C,h·f,w·f)."
     def __init__(self, cfg: GeneratorConfig = GeneratorConfig()):
         super().__init__()
-        require(cfg.skip in SKIPS, f"generator skip {cfg.skip!r} is unknown; use one of {', '.join(SKIPS)}")
         self.cfg, w = cfg, cfg.lon_wrap
         self.head = nn.Sequential(WrapConv2d(cfg.channels, cfg.width, cfg.kernel_in, w), _act(cfg.act))
         self.body = nn.Sequential(*[ResBlock(cfg.width, cfg.act, w) for _ in range(cfg.blocks)], WrapConv2d(cfg.width, cfg.width, 3, w))
