@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np, torch, torch.nn as nn
 from .core import AtmoError, require, get_device, write_json, read_json, save_figure
 from .models.atmodist import AtmoDist, Encoder
+from .data.normalize import NormStats
 
 # %% auto #0
-__all__ = ['feature_mse', 'patch_metrics', 'AtmoDistLoss', 'fit_alpha', 'pair_metrics', 'calibrate_alpha', 'separability',
-           'distance_vs_lag', 'plot_distance_vs_lag']
+__all__ = ['feature_mse', 'patch_metrics', 'log_undone', 'AtmoDistLoss', 'fit_alpha', 'pair_metrics', 'calibrate_alpha',
+           'separability', 'distance_vs_lag', 'plot_distance_vs_lag']
 
 # %% ../nbs/12_distance.ipynb #6671ef2a
 def _encoder_of(model: nn.Module) -> Encoder:
@@ -54,6 +55,16 @@ def patch_metrics(x: torch.Tensor,  # (B, C, P, P) first patches
         dr = float(torch.maximum(x.max(), y.max()) - torch.minimum(x.min(), y.min()))
         out['ssim'] = ssim(x, y, data_range=max(dr, 1e-6), size_average=False, win_size=win)
     return out
+
+# %% ../nbs/12_distance.ipynb #9a1e5c01
+def log_undone(x: torch.Tensor,    # normalised fields (..., C, H, W), as `data.normalize.normalize` makes them
+               stats: NormStats,   # the statistics used to normalise them
+              ) -> torch.Tensor:   # the raw fields' z-scores, float32
+    "Undo the second z-score and the signed log of the normalisation, keeping the first z-score (where the reference measures pixel l2)."
+    require(x.dim() >= 3 and x.shape[-3] == len(stats.variables), f"expected fields (..., {len(stats.variables)}, H, W), got {tuple(x.shape)}")
+    vec = lambda v: torch.tensor(v, dtype=torch.float32, device=x.device)[:, None, None]
+    y = x.float() * vec(stats.std2) + vec(stats.mean2)
+    return torch.sign(y) * torch.expm1(y.abs()) / stats.factor
 
 # %% ../nbs/12_distance.ipynb #2048d8e0
 class AtmoDistLoss(nn.Module):
@@ -119,6 +130,7 @@ def pair_metrics(model: nn.Module,         # AtmoDist network, encoder or AtmoDi
                  batch: int = 64,          # pairs per batch
                  tap: str = 'encoder',     # feature tap (ignored for an AtmoDistLoss, which has its own)
                  names=('distance', 'l2', 'l1', 'psnr', 'ssim'), # metrics to compute
+                 stats: NormStats | None = None, # pixel metrics on `log_undone` fields (the reference); None: normalised
                 ) -> dict[str, np.ndarray]: # name -> (N,) values, plus 'lag' (N,) in steps
     "Per-pair metrics on freshly drawn pairs: the AtmoDist distance (unscaled unless `model` is an AtmoDistLoss) and pixel metrics."
     out = {k: [] for k in ('lag', *names)}
@@ -128,6 +140,7 @@ def pair_metrics(model: nn.Module,         # AtmoDist network, encoder or AtmoDi
         out['lag'].append(y + 1)
         if 'distance' in names:
             out['distance'].append(model.distance(x1, x2) if isinstance(model, AtmoDistLoss) else feature_mse(model, x1, x2, tap))
+        if stats is not None: x1, x2 = log_undone(x1, stats), log_undone(x2, stats)
         for k, v in patch_metrics(x1, x2, [n for n in names if n != 'distance']).items(): out[k].append(v)
     return {k: torch.cat(v).double().cpu().numpy() for k, v in out.items()}
 
@@ -143,15 +156,17 @@ def calibrate_alpha(model: nn.Module,        # trained AtmoDist network or its e
                     n_batches: int = 8,      # batches to draw
                     batch: int = 64,         # pairs per batch
                     out_dir: str | Path | None = None, # write alpha.json here (e.g. the pretext run folder)
+                    stats: NormStats | None = None, # pixel l2 on `log_undone` fields, as the reference; None: normalised
                    ) -> float:               # α
     "Fit α so that the AtmoDist distance matches pixel l2 on average over the upper half of the lags."
-    pm = pair_metrics(model, sampler, n_batches=n_batches, batch=batch, tap=tap, names=('distance', 'l2'))
+    pm = pair_metrics(model, sampler, n_batches=n_batches, batch=batch, tap=tap, names=('distance', 'l2'), stats=stats)
     u, m, _ = _per_lag(pm['distance'], pm['lag']); _, l, _ = _per_lag(pm['l2'], pm['lag'])
     K = sampler.n_classes; upper = u > K // 2
     require(upper.any(), f"no pairs drawn at the upper lags (> {K // 2}); draw more batches")
     alpha = fit_alpha(m[upper], l[upper])
     if out_dir is not None:
-        write_json(Path(out_dir) / 'alpha.json', {'alpha': alpha, 'tap': tap, 'n_pairs': int(len(pm['lag'])),
+        write_json(Path(out_dir) / 'alpha.json', {'alpha': alpha, 'tap': tap,
+                                                  'pixel_fields': 'normalised' if stats is None else 'log undone (z-scores)', 'n_pairs': int(len(pm['lag'])),
                                                   'lags_fitted': u[upper].astype(int).tolist(), 'lags': u.astype(int).tolist(),
                                                   'feature_mse_mean': m.tolist(), 'pixel_l2_mean': l.tolist()})
     return alpha
@@ -172,10 +187,11 @@ def distance_vs_lag(loss: AtmoDistLoss,      # the calibrated distance (on the s
                     batch: int = 64,         # pairs per batch
                     dt_hours: float = 3.0,   # time step of the data, hours
                     out_dir: str | Path | None = None, # write distance_vs_lag.json and .png here
+                    stats: NormStats | None = None, # pixel metrics on `log_undone` fields (the reference); None: normalised
                    ) -> dict:                # metric -> {spearman, separability, mean, std}; lag_hours; n_pairs
     "Per-lag mean ± std of the AtmoDist distance, pixel l2, l1, PSNR and SSIM, with Spearman correlation and lag separability."
     from scipy.stats import spearmanr
-    pm = pair_metrics(loss, sampler, n_batches=n_batches, batch=batch)
+    pm = pair_metrics(loss, sampler, n_batches=n_batches, batch=batch, stats=stats)
     lags = pm.pop('lag'); res = {}
     for name, v in pm.items():
         u, mean, std = _per_lag(v, lags)

@@ -154,9 +154,9 @@ def _demo() -> RunConfig:
                               batch=64, optimizer='adam', lr=2e-3, weight_decay=0., warmup_steps=100, plateau_patience=3,
                               steps=5000, eval_every=500, eval_batches=32, log_every=100, checkpoint_every=500, min_lr=1e-5),
         distance=DistanceConfig(batch=64, calib_batches=16, eval_batches=32, explain_pairs=256),
-        superres=SRConfig(generator=GeneratorConfig(width=32, blocks=2, kernel_in=5, kernel_out=5),
+        superres=SRConfig(generator=GeneratorConfig(width=32, blocks=2, kernel_in=5, kernel_out=5, skip='bicubic'),
                           discriminator=DiscriminatorConfig(widths=(16, 16, 32, 32, 64, 64, 128, 128), dense=128),
-                          patch=32, batch=16, pretrain_steps=1000, gan_steps=1500, lr_drop=1125, balance=False,
+                          patch=32, batch=16, pretrain_steps=2000, pretrain_lr=1e-3, gan_steps=1500, lr_drop=1125, balance=False,
                           checkpoint_every=250, log_every=50, eval_every=250, eval_batches=2),
         evaluation=EvalConfig(n_times=0, batch=4, bootstrap=200),
         transfer=TransferConfig(patch=32, n_tracks=(10, 30, 100, 0), seeds=(0, 1), steps=200, batch=32, max_test_samples=1000))
@@ -592,9 +592,10 @@ def stage_pretext_eval(ctx: Context) -> dict:
     pdir = ctx.need('pretext'); model, pcfg = load_pretext(pdir, ctx.device)
     (tr, ev), dc = ctx.split, ctx.cfg.distance
     top = read_json(pdir / 'eval.json', 'held-out pretext evaluation')   # computed once, by the training loop's final evaluation
-    alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir)
+    alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir,
+                            stats=ctx.stats)   # pixel l2 with the signed log undone, as the reference fits α
     res = distance_vs_lag(AtmoDistLoss(model, alpha, dc.tap), ctx.pairs(ev, 13), n_batches=dc.eval_batches, batch=dc.batch,
-                          dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)), out_dir=ctx.run.sub('distance'))
+                          dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)), out_dir=ctx.run.sub('distance'), stats=ctx.stats)
     ex = explain_report(model, ctx.pairs(ev, 14), ctx.run.sub('explain'), n_pairs=min(4, dc.explain_pairs),
                         gen=torch.Generator().manual_seed(ctx.cfg.seed), n_validity=max(dc.explain_pairs, 2), batch=dc.batch)
     return {'top1': top['top1'], 'top3': top['top3'], 'chance': top['chance'], 'alpha': alpha,

@@ -10,8 +10,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import AtmoError, require
 
 # %% auto #0
-__all__ = ['GeneratorConfig', 'DiscriminatorConfig', 'WrapConv2d', 'icnr_', 'factor_stages', 'Upsample', 'ResBlock', 'Generator',
-           'n_params', 'Discriminator', 'lowres']
+__all__ = ['SKIPS', 'GeneratorConfig', 'DiscriminatorConfig', 'WrapConv2d', 'icnr_', 'factor_stages', 'Upsample', 'upscale',
+           'ResBlock', 'Generator', 'n_params', 'Discriminator', 'lowres']
 
 # %% ../../nbs/20_models.srgan.ipynb #f458b93d
 @dataclass(frozen=True)
@@ -25,6 +25,10 @@ class GeneratorConfig:
     kernel_out: int = 9       # edge of the output conv
     act: str = 'leaky'        # 'leaky' (LeakyReLU 0.2, the AtmoDist reference's PhIRE fork) or 'relu' (original PhIRE)
     lon_wrap: bool = False    # pad circularly in longitude (W) and by replication in latitude (H), for whole global fields
+    skip: str = 'none'        # 'none' (the reference) or 'bicubic'/'bilinear': add that upscaling of the input (not in PhIRE)
+
+    def __post_init__(self):
+        require(self.skip in ('none', 'bicubic', 'bilinear'), f"generator skip {self.skip!r} is unknown; use 'none', 'bicubic' or 'bilinear'")
 
 @dataclass(frozen=True)
 class DiscriminatorConfig:
@@ -82,6 +86,22 @@ class Upsample(nn.Sequential):
         icnr_(conv.weight, r); nn.init.zeros_(conv.bias)
         super().__init__(conv, nn.PixelShuffle(r), _act(act))
 
+# %% ../../nbs/20_models.srgan.ipynb #5c1d0a02
+SKIPS = ('none', 'bicubic', 'bilinear')
+
+def upscale(x: torch.Tensor,     # (B, C, h, w) low-resolution fields
+            factor: int,         # upscale factor
+            mode: str = 'bicubic', # 'bicubic' or 'bilinear'
+            wrap: bool = False,  # periodic in longitude (else replicated at every edge)
+           ) -> torch.Tensor:    # (B, C, h·f, w·f)
+    "Interpolating upscale padded like the convolutions: circular in W and replicated in H with `wrap`, replicated on all edges without."
+    require(mode in SKIPS[1:], f"interpolation {mode!r} is unknown; use 'bicubic' or 'bilinear'")
+    p = 2
+    x = F.pad(F.pad(x, (p, p, 0, 0), mode='circular' if wrap else 'replicate'), (0, 0, p, p), mode='replicate')
+    c = factor * p
+    return F.interpolate(x, scale_factor=factor, mode=mode, align_corners=False)[..., c:-c, c:-c]
+
+
 # %% ../../nbs/20_models.srgan.ipynb #3cba265b
 class ResBlock(nn.Module):
     "Two 3x3 convolutions with an activation between and an identity skip (no batch norm, as PhIRE)."
@@ -100,6 +120,8 @@ class Generator(nn.Module):
         self.body = nn.Sequential(*[ResBlock(cfg.width, cfg.act, w) for _ in range(cfg.blocks)], WrapConv2d(cfg.width, cfg.width, 3, w))
         self.up = nn.Sequential(*[Upsample(cfg.width, r, cfg.act, w) for r in factor_stages(cfg.factor)])
         self.tail = WrapConv2d(cfg.width, cfg.channels, cfg.kernel_out, w)
+        if cfg.skip != 'none':                       # start as the interpolation itself: the network learns a correction
+            nn.init.zeros_(self.tail.weight); nn.init.zeros_(self.tail.bias)
 
     @property
     def factor(self) -> int: return self.cfg.factor
@@ -114,7 +136,8 @@ class Generator(nn.Module):
         if x.ndim != 4 or x.shape[1] != self.cfg.channels:
             raise AtmoError(f"generator input must be (batch, {self.cfg.channels}, h, w), got {tuple(x.shape)}; pass the low-resolution fields with their channels")
         h = self.head(x)
-        return self.tail(self.up(h + self.body(h)))
+        out = self.tail(self.up(h + self.body(h)))
+        return out if self.cfg.skip == 'none' else out + upscale(x, self.cfg.factor, self.cfg.skip, self.tail.wrap)
 
 # %% ../../nbs/20_models.srgan.ipynb #bdc1f09c
 def n_params(m: nn.Module) -> int:

@@ -27,15 +27,16 @@ class SRConfig:
     batch: int = 64                # patches per step (per process under DDP)
     pretrain_steps: int = 20_000   # generator-only steps on pixel MSE
     gan_steps: int = 40_000        # adversarial steps
-    lr: float = 1e-4               # Adam learning rate (pretraining, and the GAN until `lr_drop`)
+    lr: float = 1e-4               # Adam learning rate (pretraining unless `pretrain_lr` is set, and the GAN until `lr_drop`)
+    pretrain_lr: float | None = None # Adam learning rate of the MSE pretraining; None: `lr` (the reference pretrains at 1e-4)
     lr_final: float = 1e-5         # GAN learning rate from step `lr_drop` on
     lr_drop: int = 30_000          # GAN step at which the learning rate drops to `lr_final`
     adv_weight: float = 1e-3       # weight of the adversarial term in the generator loss
     content: str = 'mse'           # content loss: 'mse' (pixel) or 'atmodist' (the learned distance)
     balance: bool = True           # PhIRE's rule: extra G steps while D loss < balance_low, extra D steps while > balance_high
-    balance_low: float = 0.46
-    balance_high: float = 0.6
-    balance_max: int = 30          # at most this many G (or D) updates per step
+    balance_low: float = 0.46      # the reference's threshold (python/phire/PhIREGANs.py, PhIREGANs.train)
+    balance_high: float = 0.6      # the reference's threshold (same place)
+    balance_max: int = 2           # at most this many G (and D) updates per step: the reference's cap, one extra each
     amp: bool = True               # bf16 autocast (CUDA only)
     channels_last: bool = True     # channels-last memory format (CUDA only)
     compile: bool = False          # torch.compile the networks and the content loss
@@ -58,6 +59,7 @@ def check_srconfig(cfg: SRConfig) -> SRConfig:
     require(cfg.checkpoint_every >= 1 and cfg.log_every >= 1 and cfg.eval_every >= 1, "checkpoint_every, log_every and eval_every must be >= 1")
     require(0 < cfg.balance_low < cfg.balance_high, f"balance_low {cfg.balance_low} must be below balance_high {cfg.balance_high}")
     require(cfg.balance_max >= 1 and cfg.keep_checkpoints >= 1, "balance_max and keep_checkpoints must be >= 1")
+    require(cfg.pretrain_lr is None or cfg.pretrain_lr > 0, f"pretrain_lr {cfg.pretrain_lr} must be positive; or leave it unset to use lr")
     return cfg
 
 # %% ../../nbs/21_train.superres.ipynb #26637ea9
@@ -330,8 +332,8 @@ def pretrain_generator(cfg: SRConfig,             # the run's config (GAN-only f
     amp = _fast(device, cfg)[0]
     step = PretrainStep(g_run, opt, amp=amp, device=device)
     s = _loop('sr_pretrain', cfg, run, sampler, nets={'generator': g}, opts={'opt_g': opt}, step_fn=step,
-              total=cfg.pretrain_steps, lr_at=lambda step: cfg.lr, device=device, progress=progress, max_steps=max_steps,
-              eval_fn=_evaluator(g_run, None, eval_sampler, cfg, device), plot_keys=('loss',))
+              total=cfg.pretrain_steps, lr_at=lambda step: cfg.pretrain_lr or cfg.lr, device=device, progress=progress,
+              max_steps=max_steps, eval_fn=_evaluator(g_run, None, eval_sampler, cfg, device), plot_keys=('loss',))
     return _finish('sr_pretrain', run, g, cfg, s) if s['done'] else s
 
 # %% ../../nbs/21_train.superres.ipynb #0c3c90e8
