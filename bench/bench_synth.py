@@ -75,7 +75,7 @@ def figure(row: dict, path: str) -> None:
     ax.loglog(l[q:], ref, 'k:', lw=0.8, label='$l^{-3}$')
     ax.axvline(q, color='0.5', lw=0.8, ls='--'); ax.text(q * 1.05, ax.get_ylim()[0] * 3, f'l = {q}: 4× input resolves below', fontsize=7)
     ax.set(xlabel='degree l', ylabel='KE per degree (m$^2$ s$^{-2}$)',
-           title=f"{row['preset']} ({row['grid']}, {row['full_model_days']:g} days): KE spectra", ylim=(max(1e-6, div[1:].min() / 2), None))
+           title=f"{row['grid']}, {row['full_model_days']:g} model days: KE per degree", ylim=(max(1e-6, div[1:].min() / 2), None))
     ax.legend(fontsize=7, loc='lower left'); fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
 
 def measure_store(path: str) -> dict:
