@@ -32,7 +32,7 @@ def _slope(l: np.ndarray, e: np.ndarray) -> float:
     return round(float(np.polyfit(np.log(l), np.log(e), 1)[0]), 2)
 
 def spectrum_summary(ds, factor: int = 4) -> dict:
-    "Slopes, tail, truncation, unresolved-band shares of the truth's KE spectrum, and the degrees its block mean resolves."
+    "The truth's KE spectrum: slopes, tail, truncation, unresolved-band shares; the degrees its block mean resolves."
     truth, low, rot, div, pvo = 0., 0., 0., 0., 0.
     for t in range(0, ds.sizes['time'], 64):                        # in slices: the gpu preset does not fit in memory at once
         vo, d = (torch.from_numpy(ds[k].isel(time=slice(t, t + 64)).values).double() for k in ('vo', 'd'))
@@ -49,7 +49,8 @@ def spectrum_summary(ds, factor: int = 4) -> dict:
     un = (l >= q) & (l <= L - 1)                                        # the band the super-resolution must invent
     octaves = [(a, min(2 * a, L)) for a in (1, 2, 4, 8, 16, 32, 64, 128, 256) if a < L]
     unresolved = dict(degrees=[q, L - 1], ke_slope=_slope(l[un], truth[un]), rot_slope=_slope(l[un], rot[un]),
-                      div_slope=_slope(l[un], div[un]), vo_variance_share=round(float(pvo[q:].sum() / pvo[1:].sum()), 3),
+                      div_slope=_slope(l[un], div[un]),
+                      vo_variance_share=round(float(pvo[q:].sum() / pvo[1:].sum()), 3),
                       d_over_rot_ke=round(float(div[q:].sum() / rot[q:].sum()), 4),
                       d_over_rot_ke_by_octave={f'{a}-{b - 1}': round(float(div[a:b].sum() / rot[a:b].sum()), 4)
                                                for a, b in octaves})
@@ -69,20 +70,24 @@ def figure(row: dict, path: str) -> None:
     sp = row['spectrum']; rot, div = np.array(sp['rot_ke']), np.array(sp['div_ke']); l = np.arange(len(rot))
     q, u = sp['input_grid_degrees'], sp['unresolved']
     fig, ax = plt.subplots(figsize=(5.5, 3.), dpi=80)
-    ax.loglog(l[1:], rot[1:] + div[1:], 'k', lw=1.2, label=f"total KE (slope {u['ke_slope']} over l = {q}-{len(l) - 1})")
-    ax.loglog(l[1:], rot[1:], label=f"rotational ({u['rot_slope']})"); ax.loglog(l[1:], div[1:], label=f"divergent ({u['div_slope']})")
+    ax.loglog(l[1:], rot[1:] + div[1:], 'k', lw=1.2, label=f"total KE (slope {u['ke_slope']}, l = {q}-{len(l) - 1})")
+    ax.loglog(l[1:], rot[1:], label=f"rotational ({u['rot_slope']})")
+    ax.loglog(l[1:], div[1:], label=f"divergent ({u['div_slope']})")
     ref = rot[q] * (l[q:] / q) ** -3.
     ax.loglog(l[q:], ref, 'k:', lw=0.8, label='$l^{-3}$')
-    ax.axvline(q, color='0.5', lw=0.8, ls='--'); ax.text(q * 1.05, ax.get_ylim()[0] * 3, f'l = {q}: 4× input resolves below', fontsize=7)
+    ax.axvline(q, color='0.5', lw=0.8, ls='--')
+    ax.text(q * 1.05, ax.get_ylim()[0] * 3, f'l = {q}: 4× input resolves below', fontsize=7)
     ax.set(xlabel='degree l', ylabel='KE per degree (m$^2$ s$^{-2}$)',
-           title=f"{row['grid']}, {row['full_model_days']:g} model days: KE per degree", ylim=(max(1e-6, div[1:].min() / 2), None))
+           title=f"{row['grid']}, {row['full_model_days']:g} model days: KE per degree",
+           ylim=(max(1e-6, div[1:].min() / 2), None))
     ax.legend(fontsize=7, loc='lower left'); fig.tight_layout(); fig.savefig(path, dpi=80); plt.close(fig)
 
 def measure_store(path: str) -> dict:
     "The spectrum of a finished store, with its configuration (nothing timed)."
     ds = open_swe(path); cfg = config_from_dict(SWEConfig, json.loads(ds.attrs['config']))
     return dict(preset=Path(path).name, grid=f'{cfg.nlat}x{cfg.nlon}', lmax=cfg.lmax, dt_s=round(cfg.dt_seconds, 1),
-                full_model_days=cfg.spinup_days + cfg.days, config=json.loads(ds.attrs['config']), spectrum=spectrum_summary(ds))
+                full_model_days=cfg.spinup_days + cfg.days, config=json.loads(ds.attrs['config']),
+                spectrum=spectrum_summary(ds))
 
 def bench(name: str, short_days: float, device: str, threads: int | None, full: bool = False, spectrum: bool = False) -> dict:
     cfg = resolve_swe(SWE_PRESETS[name])
@@ -121,7 +126,8 @@ if __name__ == '__main__':
         rows.append(measure_store(p) if a.store else bench(p, a.short_days, a.device, a.threads, a.full, a.spectrum))
         short = {k: v for k, v in rows[-1].items() if k != 'spectrum'}
         if 'spectrum' in rows[-1]:
-            short['spectrum'] = {k: v for k, v in rows[-1]['spectrum'].items() if k not in ('rot_ke', 'div_ke', 'input_over_truth')}
+            drop = ('rot_ke', 'div_ke', 'input_over_truth')
+            short['spectrum'] = {k: v for k, v in rows[-1]['spectrum'].items() if k not in drop}
         print(json.dumps(short), flush=True)
         if a.json: Path(a.json).write_text(json.dumps(rows, indent=1) + '\n')
     if a.figure and rows and 'spectrum' in rows[-1]: figure(rows[-1], a.figure)

@@ -42,8 +42,8 @@ class SWEConfig:
     forcing_rms: float = 2.5e-10      # s-2, grid-point rms of the stochastic vorticity forcing
     forcing_band: tuple[int, int] | None = None   # forced degrees l (inclusive); None: `default_forcing_band(lmax)`
     forcing_days: float = 2.          # decorrelation time of the forcing (AR(1))
-    div_forcing_rms: float = 2e-9     # s-2, grid-point rms of the stochastic divergence forcing on the same band (0: none)
-    div_forcing_hours: float = 1.    # its decorrelation time (AR(1)), hours: short, so that it excites gravity waves
+    div_forcing_rms: float = 2e-9     # s-2, grid-point rms of the stochastic divergence forcing, same band (0: none)
+    div_forcing_hours: float = 1.     # its decorrelation time (AR(1)), hours: short, so that it excites gravity waves
     div_forcing_slope: float = 2.     # its variance per coefficient grows as l**slope: it acts mostly at small scales
     drag_days: float = 5.             # linear drag on vorticity (toward the jet) and divergence
     thermal_days: float = 10.         # relaxation of geopotential toward the jet's balanced state
@@ -88,7 +88,8 @@ def _check_physics(cfg: SWEConfig) -> None:
             f"need out_every_hours >= 1, days > 0 and spinup_days >= 0 (got {cfg.out_every_hours}, {cfg.days}, {cfg.spinup_days})")
     require(round(cfg.days * 24 / cfg.out_every_hours) >= 1,
             f"days {cfg.days} is shorter than one output interval of {cfg.out_every_hours} h; use a longer --days")
-    rates = (cfg.mean_depth, cfg.drag_days, cfg.thermal_days, cfg.forcing_days, cfg.div_forcing_hours, cfg.hyperdiff_hours)
+    rates = (cfg.mean_depth, cfg.drag_days, cfg.thermal_days, cfg.forcing_days, cfg.div_forcing_hours,
+             cfg.hyperdiff_hours)
     require(min(rates) > 0 and cfg.forcing_rms >= 0 and cfg.div_forcing_rms >= 0,
             "mean_depth, drag_days, thermal_days, forcing_days, div_forcing_hours and hyperdiff_hours must be positive "
             "and forcing_rms, div_forcing_rms not negative")
@@ -119,7 +120,8 @@ def resolve_swe(cfg: SWEConfig) -> SWEConfig:
 # %% ../../nbs/01_data.synthetic.ipynb #1c6090ec
 SWE_PRESETS: dict[str, SWEConfig] = {
     'ci':    SWEConfig(nlat=32, days=21., spinup_days=10., forcing_rms=1e-10, forcing_band=(2, 3), div_forcing_rms=0.),
-    'smoke': SWEConfig(nlat=48, days=36., spinup_days=10., forcing_rms=1.2e-10, forcing_band=(3, 5), div_forcing_rms=0.),
+    'smoke': SWEConfig(nlat=48, days=36., spinup_days=10., forcing_rms=1.2e-10, forcing_band=(3, 5),
+                       div_forcing_rms=0.),
     'demo':  SWEConfig(),
     'gpu':   SWEConfig(nlat=360, days=365.),
 }
@@ -182,8 +184,8 @@ class ForcedSWE:
         self.f_unit = math.sqrt(4 * math.pi / sum(2 * k + 1 for k in range(lo, hi + 1)))   # band noise of grid-point rms 1
         self.f_sigma = c.forcing_rms * self.f_unit
         self.f_decay = math.exp(-c.dt_seconds / (c.forcing_days * 86400))
-        w = self.band * self.l.clamp(min=1) ** (c.div_forcing_slope / 2)          # divergence: amplitude per coefficient
-        var = sum(k ** c.div_forcing_slope * (2 * k + 1) for k in range(lo, hi + 1))  # grid-point variance of w-shaped noise, x 4 pi
+        w = self.band * self.l.clamp(min=1) ** (c.div_forcing_slope / 2)      # divergence: amplitude per coefficient
+        var = sum(k ** c.div_forcing_slope * (2 * k + 1) for k in range(lo, hi + 1))   # 4 pi x grid variance of w-noise
         self.d_shape = self._to(w * c.div_forcing_rms * math.sqrt(4 * math.pi / var))
         self.d_decay = math.exp(-c.dt_seconds / (c.div_forcing_hours * 3600))
 
@@ -199,7 +201,7 @@ class ForcedSWE:
         self.phi_eq = phi_eq
 
     def _noise(self, weight: torch.Tensor | None = None):
-        "Complex white noise on the forcing band, unit variance per real degree of freedom, real at m = 0; times `weight`."
+        "White noise on the forcing band, unit variance per real degree of freedom, real at m = 0; times `weight`."
         z = torch.randn(self.band.shape, dtype=self.cdt, device=self.device, generator=self.gen)
         return torch.where(self.m0, (z.real * math.sqrt(2)).to(self.cdt), z) * (self.band if weight is None else weight)
 
@@ -211,12 +213,13 @@ class ForcedSWE:
         c = self.cfg; grid, uv = self.isht(spec), self._uv(spec)
         fl = self._curl_div(torch.stack([uv * (grid[1] + self.f), uv * grid[0]]))   # curl/div of (ζ+f)v and of Φv
         drag, thermal = 1 / (c.drag_days * 86400), 1 / (c.thermal_days * 86400)
+        bernoulli = self.lap * self.sht(grid[0] + 0.5 * (uv ** 2).sum(0))
         return torch.stack([-fl[1, 1] - thermal * (spec[0] - self.phi_eq),
                             -fl[0, 1] + self.forcing - drag * (spec[1] - self.zeta_eq),
-                            fl[0, 0] - self.lap * self.sht(grid[0] + 0.5 * (uv ** 2).sum(0)) + self.d_forcing - drag * spec[2]])
+                            fl[0, 0] - bernoulli + self.d_forcing - drag * spec[2]])
 
     def advance(self, n: int = 1) -> None:
-        "Take `n` steps: Adams-Bashforth 3 (Euler, AB2 to start), implicit hyperdiffusion, then the forcings' AR(1) updates."
+        "Take `n` steps: Adams-Bashforth 3 (Euler, AB2 to start), implicit hyperdiffusion, the forcings' AR(1) steps."
         dt, a, b = self.cfg.dt_seconds, self.f_decay, self.d_decay
         for _ in range(n):
             N, h = self.tendency(self.spec), self.hist
@@ -225,7 +228,8 @@ class ForcedSWE:
             spec[1:] *= self.hyper
             self.spec, self.hist = spec, [N] + h[:1]
             self.forcing = a * self.forcing + math.sqrt(1 - a * a) * self.f_sigma * self._noise()
-            if self.cfg.div_forcing_rms > 0: self.d_forcing = b * self.d_forcing + math.sqrt(1 - b * b) * self._noise(self.d_shape)
+            if self.cfg.div_forcing_rms > 0:
+                self.d_forcing = b * self.d_forcing + math.sqrt(1 - b * b) * self._noise(self.d_shape)
             self.step += 1
 
     def fields(self) -> dict[str, torch.Tensor]:
