@@ -39,9 +39,12 @@ class SWEConfig:
     jet_speed: float = 30.            # m s-1, the relaxation jet in each hemisphere (0: none)
     jet_lat: float = 45.              # degrees, latitude of the jets
     jet_width: float = 10.            # degrees, Gaussian half-width of the jets
-    forcing_rms: float = 1.5e-10      # s-2, grid-point rms of the stochastic vorticity forcing
+    forcing_rms: float = 2.5e-10      # s-2, grid-point rms of the stochastic vorticity forcing
     forcing_band: tuple[int, int] | None = None   # forced degrees l (inclusive); None: `default_forcing_band(lmax)`
     forcing_days: float = 2.          # decorrelation time of the forcing (AR(1))
+    div_forcing_rms: float = 2e-9     # s-2, grid-point rms of the stochastic divergence forcing, same band (0: none)
+    div_forcing_hours: float = 1.     # its decorrelation time (AR(1)), hours: short, so that it excites gravity waves
+    div_forcing_slope: float = 2.     # its variance per coefficient grows as l**slope: it acts mostly at small scales
     drag_days: float = 5.             # linear drag on vorticity (toward the jet) and divergence
     thermal_days: float = 10.         # relaxation of geopotential toward the jet's balanced state
     hyperdiff_hours: float = 6.       # e-folding time of the smallest simulated scale (degree lmax-1) under hyperdiffusion
@@ -62,9 +65,9 @@ def sim_grid(lmax: int,             # simulated degrees 0..lmax-1
 # %% ../../nbs/01_data.synthetic.ipynb #67284942
 def default_forcing_band(lmax: int,              # simulated degrees 0..lmax-1
                         ) -> tuple[int, int]:    # forced degrees (lowest, highest), inclusive
-    "The forced band when none is given: degrees lmax/8 .. lmax/5, synoptic scales on the demo grid, scaled with the grid."
+    "The forced band when none is given: degrees lmax/8 .. lmax-1, from synoptic scales to the truncation."
     lo = max(1, round(lmax / 8))
-    return lo, max(lo, round(lmax / 5))
+    return lo, max(lo, lmax - 1)
 
 # %% ../../nbs/01_data.synthetic.ipynb #c0f30931
 def stable_dt(lmax: int,                 # simulated degrees
@@ -85,9 +88,11 @@ def _check_physics(cfg: SWEConfig) -> None:
             f"need out_every_hours >= 1, days > 0 and spinup_days >= 0 (got {cfg.out_every_hours}, {cfg.days}, {cfg.spinup_days})")
     require(round(cfg.days * 24 / cfg.out_every_hours) >= 1,
             f"days {cfg.days} is shorter than one output interval of {cfg.out_every_hours} h; use a longer --days")
-    rates = (cfg.mean_depth, cfg.drag_days, cfg.thermal_days, cfg.forcing_days, cfg.hyperdiff_hours)
-    require(min(rates) > 0 and cfg.forcing_rms >= 0,
-            "mean_depth, drag_days, thermal_days, forcing_days and hyperdiff_hours must be positive and forcing_rms not negative")
+    rates = (cfg.mean_depth, cfg.drag_days, cfg.thermal_days, cfg.forcing_days, cfg.div_forcing_hours,
+             cfg.hyperdiff_hours)
+    require(min(rates) > 0 and cfg.forcing_rms >= 0 and cfg.div_forcing_rms >= 0,
+            "mean_depth, drag_days, thermal_days, forcing_days, div_forcing_hours and hyperdiff_hours must be positive "
+            "and forcing_rms, div_forcing_rms not negative")
     require(cfg.chunk_steps >= 1 and cfg.hyperdiff_order >= 1, "chunk_steps and hyperdiff_order must be at least 1")
     require(cfg.dtype in ('float32', 'float64'), f"dtype {cfg.dtype!r} is not supported; use 'float32' or 'float64'")
     try: pd.Timestamp(cfg.start)
@@ -114,8 +119,9 @@ def resolve_swe(cfg: SWEConfig) -> SWEConfig:
 
 # %% ../../nbs/01_data.synthetic.ipynb #1c6090ec
 SWE_PRESETS: dict[str, SWEConfig] = {
-    'ci':    SWEConfig(nlat=32, days=21., spinup_days=10., forcing_rms=1e-10),
-    'smoke': SWEConfig(nlat=48, days=36., spinup_days=10., forcing_rms=1.2e-10),
+    'ci':    SWEConfig(nlat=32, days=21., spinup_days=10., forcing_rms=1e-10, forcing_band=(2, 3), div_forcing_rms=0.),
+    'smoke': SWEConfig(nlat=48, days=36., spinup_days=10., forcing_rms=1.2e-10, forcing_band=(3, 5),
+                       div_forcing_rms=0.),
     'demo':  SWEConfig(),
     'gpu':   SWEConfig(nlat=360, days=365.),
 }
@@ -141,6 +147,7 @@ class ForcedSWE:
         self.spec = torch.stack([self.phi_eq, self.zeta_eq, torch.zeros_like(self.phi_eq)])
         self.spec[1] += 1e-6 * self.f_unit * self._noise()
         self.forcing = self.f_sigma * self._noise()
+        self.d_forcing = self._noise(self.d_shape) if cfg.div_forcing_rms > 0 else torch.zeros_like(self.forcing)
         self.hist, self.step = [], 0
 
     def _to(self, x): return x.to(self.device, self.rdt)
@@ -170,13 +177,17 @@ class ForcedSWE:
         self.hyper = self._to(torch.exp(-c.dt_seconds * rate))
 
     def _forcing_setup(self) -> None:
-        "The forced band's mask, and the AR(1) forcing's amplitude and decay per step."
+        "The forced band's mask, and the AR(1) forcings' amplitudes and decays per step (vorticity, divergence)."
         c, (lo, hi) = self.cfg, self.cfg.forcing_band
         m = torch.arange(c.lmax).reshape(1, -1)
         self.band, self.m0 = ((self.l >= lo) & (self.l <= hi) & (m <= self.l)).to(self.device), (m == 0).to(self.device)
         self.f_unit = math.sqrt(4 * math.pi / sum(2 * k + 1 for k in range(lo, hi + 1)))   # band noise of grid-point rms 1
         self.f_sigma = c.forcing_rms * self.f_unit
         self.f_decay = math.exp(-c.dt_seconds / (c.forcing_days * 86400))
+        w = self.band * self.l.clamp(min=1) ** (c.div_forcing_slope / 2)      # divergence: amplitude per coefficient
+        var = sum(k ** c.div_forcing_slope * (2 * k + 1) for k in range(lo, hi + 1))   # 4 pi x grid variance of w-noise
+        self.d_shape = self._to(w * c.div_forcing_rms * math.sqrt(4 * math.pi / var))
+        self.d_decay = math.exp(-c.dt_seconds / (c.div_forcing_hours * 3600))
 
     def _relaxation_state(self) -> None:
         "A zonal jet in each hemisphere (`zeta_eq`) and the geopotential that balances it (`phi_eq`), spectral."
@@ -189,10 +200,10 @@ class ForcedSWE:
         phi_eq[0, 0] = math.sqrt(4 * math.pi) * GRAVITY * c.mean_depth
         self.phi_eq = phi_eq
 
-    def _noise(self):
-        "Complex white noise on the forcing band, unit variance per real degree of freedom, real at m = 0."
+    def _noise(self, weight: torch.Tensor | None = None):
+        "White noise on the forcing band, unit variance per real degree of freedom, real at m = 0; times `weight`."
         z = torch.randn(self.band.shape, dtype=self.cdt, device=self.device, generator=self.gen)
-        return torch.where(self.m0, (z.real * math.sqrt(2)).to(self.cdt), z) * self.band
+        return torch.where(self.m0, (z.real * math.sqrt(2)).to(self.cdt), z) * (self.band if weight is None else weight)
 
     def _curl_div(self, uv): return self.lap * EARTH_RADIUS * self.vsht(uv)   # (..., 2, nlat, nlon) -> (..., [ζ, D], L, M)
     def _uv(self, spec): return self.ivsht(self.invlap * spec[1:] / EARTH_RADIUS)   # [u, v] from spectral [ζ, D]
@@ -202,13 +213,14 @@ class ForcedSWE:
         c = self.cfg; grid, uv = self.isht(spec), self._uv(spec)
         fl = self._curl_div(torch.stack([uv * (grid[1] + self.f), uv * grid[0]]))   # curl/div of (ζ+f)v and of Φv
         drag, thermal = 1 / (c.drag_days * 86400), 1 / (c.thermal_days * 86400)
+        bernoulli = self.lap * self.sht(grid[0] + 0.5 * (uv ** 2).sum(0))
         return torch.stack([-fl[1, 1] - thermal * (spec[0] - self.phi_eq),
                             -fl[0, 1] + self.forcing - drag * (spec[1] - self.zeta_eq),
-                            fl[0, 0] - self.lap * self.sht(grid[0] + 0.5 * (uv ** 2).sum(0)) - drag * spec[2]])
+                            fl[0, 0] - bernoulli + self.d_forcing - drag * spec[2]])
 
     def advance(self, n: int = 1) -> None:
-        "Take `n` steps: Adams-Bashforth 3 (Euler, AB2 to start), implicit hyperdiffusion, then the forcing's AR(1) update."
-        dt, a = self.cfg.dt_seconds, self.f_decay
+        "Take `n` steps: Adams-Bashforth 3 (Euler, AB2 to start), implicit hyperdiffusion, the forcings' AR(1) steps."
+        dt, a, b = self.cfg.dt_seconds, self.f_decay, self.d_decay
         for _ in range(n):
             N, h = self.tendency(self.spec), self.hist
             inc = N if not h else 1.5 * N - 0.5 * h[0] if len(h) == 1 else (23 * N - 16 * h[0] + 5 * h[1]) / 12
@@ -216,6 +228,8 @@ class ForcedSWE:
             spec[1:] *= self.hyper
             self.spec, self.hist = spec, [N] + h[:1]
             self.forcing = a * self.forcing + math.sqrt(1 - a * a) * self.f_sigma * self._noise()
+            if self.cfg.div_forcing_rms > 0:
+                self.d_forcing = b * self.d_forcing + math.sqrt(1 - b * b) * self._noise(self.d_shape)
             self.step += 1
 
     def fields(self) -> dict[str, torch.Tensor]:
@@ -234,12 +248,14 @@ class ForcedSWE:
     def state_dict(self) -> dict:
         "The whole evolving state (spectral fields as real views, for safetensors)."
         r = lambda x: torch.view_as_real(x).clone()
-        return dict(spec=r(self.spec), hist=[r(x) for x in self.hist], forcing=r(self.forcing), gen=self.gen.get_state(), step=self.step)
+        return dict(spec=r(self.spec), hist=[r(x) for x in self.hist], forcing=r(self.forcing),
+                    d_forcing=r(self.d_forcing), gen=self.gen.get_state(), step=self.step)
 
     def load_state_dict(self, st: dict) -> None:
         "Continue from `state_dict()` output."
         c = lambda x: torch.view_as_complex(x.to(self.device, self.rdt).contiguous())
         self.spec, self.hist, self.forcing = c(st['spec']), [c(x) for x in st['hist']], c(st['forcing'])
+        self.d_forcing = c(st['d_forcing'])
         self.gen.set_state(st['gen']); self.step = int(st['step'])
 
 # %% ../../nbs/01_data.synthetic.ipynb #0da71a37
