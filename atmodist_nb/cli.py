@@ -179,7 +179,7 @@ def _cmd_run(a, ov):
     if a.dry_run:
         from atmodist_nb import pipeline as pl
         if a.out: pl.check_out_folder(a.out)   # the same refusal the run would give
-        print(pl.plan_run(pl.resolve_config(a.preset, a.config, ov), stages=stages or pl.STAGES, device=a.device)); return
+        print(pl.plan_run(pl.resolve_config(a.preset, a.config, ov), stages=stages, device=a.device)); return
     require(a.out, "the run command needs --out RUN_DIR (or --dry-run to see the plan)")
     _cmd_stages(a, ov, stages)
 

@@ -22,10 +22,10 @@ from .data.stream import field_bytes, choose_stream
 __all__ = ['STAGES', 'PRETEXT_STAGES', 'SR_STAGES', 'PAPER_TRAIN', 'PAPER_EVAL', 'PRESETS', 'MEASURED_RATES', 'SR_METHODS',
            'DDP_STAGES', 'STAGE_FNS', 'RUN_OUTPUTS', 'DataConfig', 'DistanceConfig', 'EvalConfig', 'superres_stages',
            'RunConfig', 'list_presets', 'resolve_key', 'resolve_config', 'apply_grid_rule', 'open_data', 'time_spans',
-           'streams', 'check_run', 'Context', 'pair_source', 'plan_run', 'stage_data', 'stage_norm', 'stage_pretext',
-           'stage_pretext_eval', 'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist', 'eval_times', 'eval_chunk',
-           'stage_sr_eval', 'stage_transfer', 'stage_report', 'run_pipeline', 'evaluate_run', 'run_config',
-           'run_dataset']
+           'streams', 'default_stages', 'check_run', 'Context', 'pair_source', 'plan_run', 'stage_data', 'stage_norm',
+           'stage_pretext', 'stage_pretext_eval', 'stage_sr_pretrain', 'stage_sr_mse', 'stage_sr_atmodist',
+           'eval_times', 'eval_chunk', 'stage_sr_eval', 'stage_transfer', 'stage_report', 'run_pipeline',
+           'evaluate_run', 'run_config', 'run_dataset']
 
 # %% ../nbs/50_pipeline.ipynb #9002449f
 @dataclass(frozen=True)
@@ -306,6 +306,14 @@ def streams(cfg: DataConfig,     # stream mode and memory budget
     "Whether a run streams its fields: `data.stream` on/off as said, `auto` when the normalised block exceeds `data.memory_gb`."
     return choose_stream(cfg.stream, n_time, n_lat, n_lon, 2, cfg.memory_gb, 2 if torch.device(device).type == 'cuda' else 4)
 
+def default_stages(cfg: RunConfig, n_time: int, n_lat: int, n_lon: int, # the run's config and the fields' size
+                   device: str | torch.device | None = None, # where the fields would live (default: data.device)
+                  ) -> tuple[str, ...]:
+    "Every stage, less `transfer` when the fields are streamed (it needs them in memory)."
+    big = streams(cfg.data, n_time, n_lat, n_lon, torch.device(device or cfg.data.device))
+    return tuple(s for s in STAGES if not (big and s == 'transfer'))
+
+
 # %% ../nbs/50_pipeline.ipynb #045f68d8
 def check_run(cfg: RunConfig,      # the run's config
               lats: np.ndarray,    # (H,) latitudes of the grid
@@ -336,6 +344,8 @@ def check_run(cfg: RunConfig,      # the run's config
     time_spans(times, cfg.data, gap=cfg.pretext.model.n_classes)
     dev = torch.device(device or cfg.data.device)
     if not streams(cfg.data, len(times), H, W, dev): return
+    require('transfer' not in stages, "stage 'transfer' needs the whole fields in memory, but this run streams them (more "
+            "than data.memory_gb); leave it out with --stages (the default when streaming) or raise --data.memory_gb")
     bpv = 2 if dev.type == 'cuda' else 4   # streamed windows: one must hold the largest lag (pretext) or one step (SR)
     if any(s in stages for s in ('pretext', 'pretext_eval')):
         pm = cfg.pretext.model
@@ -506,13 +516,14 @@ def _hours(s: float) -> str: return f'{s / 3600:,.1f} h' if s >= 3600 else f'{s 
 
 # %% ../nbs/50_pipeline.ipynb #a9ae6b73
 def plan_run(cfg: RunConfig,                 # the run's config
-             stages: tuple[str, ...] = STAGES, # the stages it would run
+             stages: tuple[str, ...] | None = None, # the stages it would run (default: `default_stages`)
              device: str | None = None,      # the device it would run on (default: the config's data.device)
             ) -> str:                        # the plan, as lines of text
     "What a run would read, hold and compute, and about how long it takes, without reading any data values."
     src, d = _source_shape(cfg), cfg.data
     lats, W, times = np.asarray(src['lats']), src['n_lon'], src['times']
     H0 = len(lats); f = cfg.superres.factor; H = H0 - H0 % f if d.grid_rule == 'drop-south' else H0
+    stages = stages or default_stages(cfg, len(times), H, W, device)
     check_run(cfg, lats[:H], W, times, stages)
     (t0, t1), (e0, e1) = time_spans(times, d, gap=cfg.pretext.model.n_classes)
     T = pd.DatetimeIndex(times); dev = torch.device(device or d.device)
@@ -736,15 +747,19 @@ def _note_upstream(run: RunDir, up: RunDir | None) -> None:
     write_json(p, {'upstream': new})
 
 # %% ../nbs/50_pipeline.ipynb #6faef863
-def _preflight(cfg: RunConfig, stages: tuple[str, ...], device: torch.device | None = None):
-    "Check the config against the grid and span before anything is written; the opened dataset (None for the shallow-water default)."
+def _preflight(cfg: RunConfig, stages: tuple[str, ...] | None, # None: all, less `transfer` when the fields stream
+               device: torch.device | None = None):
+    "Check the config against grid and span before any write; the opened dataset (or None) and the stages to run."
     if cfg.data.source == 'swe':   # bad settings fail before the (long) simulation
         from atmodist_nb.data.synthetic import swe_grid, resolve_swe
         lats, lons = swe_grid(cfg.swe); sw = resolve_swe(cfg.swe)
-        check_run(cfg, lats, len(lons), int(round(sw.days * 24 / sw.out_every_hours)), stages, device)
-        return None
-    ds = open_data(cfg); check_run(cfg, ds.lat.values, ds.sizes['lon'], ds.time.values, stages, device)
-    return ds
+        ds, n_lon, times = None, len(lons), int(round(sw.days * 24 / sw.out_every_hours))
+    else: ds = open_data(cfg); lats, n_lon, times = ds.lat.values, ds.sizes['lon'], ds.time.values
+    if stages is None:
+        stages = default_stages(cfg, times if isinstance(times, int) else len(times), len(lats), n_lon, device)
+        if 'transfer' not in stages: print("atmodist: the fields are streamed: stage 'transfer' is left out")
+    check_run(cfg, lats, n_lon, times, stages, device)
+    return ds, stages
 
 def _run_stages(ctx: Context, stages: tuple[str, ...], rank: int, world: int) -> dict:
     "Run `stages` in order, skipping finished ones; rank 0 alone runs the stages that do not train under DDP."
@@ -787,13 +802,13 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
                  redo: tuple[str, ...] = (),     # finished stages to run again (markers dropped once locked)
                 ) -> dict:                       # stage -> its summary
     "Run the pipeline's stages in order, skipping finished ones; a killed run resumes where it stopped."
-    stages = tuple(stages or STAGES)
-    bad = [s for s in stages if s not in STAGES]
+    stages = tuple(stages) if stages else None
+    bad = [s for s in stages or () if s not in STAGES]
     require(not bad, f"unknown stage {bad[0] if bad else ''!r}; stages: {', '.join(STAGES)}")
     out = check_out_folder(out)   # a file, or a folder of the user's, is refused before any work
-    up = _check_upstream(upstream, out, stages) if upstream is not None else None
     dev = get_device(device)
-    ds = _preflight(cfg, stages, dev)
+    ds, stages = _preflight(cfg, stages, dev)
+    up = _check_upstream(upstream, out, stages) if upstream is not None else None
     rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # under torchrun
     made = not out.exists()
     try:

@@ -40,21 +40,22 @@ def store_config(path: Path) -> dict:
 
 
 def load_fields(path: Path, K: int, eval_frac: float = 0.2):
-    "Normalised (T, C, H, W) fields of the store, latitudes, and the train/eval spans (as the pipeline's data and norm stages)."
+    "Normalised (T, C, H, W) fields of the store, latitudes, train/eval spans, step and the fitted norm (as the pipeline)."
     ds = open_source(str(path), max_lag=K)
     tr, ev = split_time(ds.sizes['time'], eval_frac, gap=K)
     stats = fit_norm(ds, time_slice=tr)
-    return to_tensor(ds, stats), ds.lat.values.astype(np.float64), tr, ev, float(ds.attrs.get('step_hours', 3.0))
+    return (to_tensor(ds, stats), ds.lat.values.astype(np.float64), tr, ev, float(ds.attrs.get('step_hours', 3.0)),
+            stats)
 
 
-def evaluate(name: str, run: Path, fields, lats, tr, ev, dt_hours: float, pcfg) -> dict:
+def evaluate(name: str, run: Path, fields, lats, tr, ev, dt_hours: float, pcfg, stats) -> dict:
     "Top-1/top-3, distance Spearman and separability, parameters and CPU pairs/s of one trained encoder."
     model, pcfg = load_pretext(run)
     K, P = pcfg.model.n_classes, pcfg.model.patch
     gen = lambda s: torch.Generator().manual_seed(s)
     top = evaluate_pretext(model, fields, lats, t_range=ev, cfg=pcfg, n_batches=32, generator=gen(11))
     pairs = lambda span, s: PairSampler(fields, lats, patch=P, n_classes=K, lat_band=pcfg.lat_band, t_range=span, generator=gen(s))
-    alpha = calibrate_alpha(model, pairs(tr, 12), n_batches=16, batch=64)
+    alpha = calibrate_alpha(model, pairs(tr, 12), n_batches=16, batch=64, stats=stats)   # as the pipeline fits it
     res = distance_vs_lag(AtmoDistLoss(model, alpha), pairs(ev, 13), n_batches=32, batch=64, dt_hours=dt_hours)
     speed = step_rate(pcfg.model, replace(pcfg, compile=False), pairs(tr, 14), torch.device('cpu'), steps=20, warmup=3)
     return {'name': ENCODER_NAMES[name], 'params': speed['params'], 'top1': top['top1'], 'top3': top['top3'], 'chance': top['chance'],
@@ -82,7 +83,7 @@ def main(argv=None):
     if same or not data.exists(): generate_swe(swe, data, progress=False)   # makes or finishes it; a store of another config is used as is
     swe_store = store_config(data)
     base = PRETEXT_PRESETS['demo'] if a.steps is None else replace(PRETEXT_PRESETS['demo'], steps=a.steps)
-    fields, lats, tr, ev, dt_hours = load_fields(data, base.model.n_classes)
+    fields, lats, tr, ev, dt_hours, stats = load_fields(data, base.model.n_classes)
     out = {'data': {'store': data.name, 'swe_preset': a.swe_preset,
                     'preset_matches_store': swe_store.get('config_hash') == config_hash(resolve_swe(swe)),
                     'swe_config': json.loads(swe_store['config']), 'shape': list(fields.shape), 'train': list(tr), 'eval': list(ev)},
@@ -96,7 +97,7 @@ def main(argv=None):
             t, w = time.process_time(), time.perf_counter()
             train_pretext(pcfg, fields, lats, run, t_train=tr, t_eval=ev, progress=False)
             write_json(run / 'train_time.json', {'train_process_cpu_s': time.process_time() - t, 'train_wall_s': time.perf_counter() - w})
-        out['encoders'][name] = evaluate(name, run, fields, lats, tr, ev, dt_hours, pcfg)
+        out['encoders'][name] = evaluate(name, run, fields, lats, tr, ev, dt_hours, pcfg, stats)
         out['encoders'][name]['model'] = config_to_dict(pcfg.model)
         models[name] = load_pretext(run)[0]
         summary = {k: v for k, v in out['encoders'][name].items() if k != 'model'}

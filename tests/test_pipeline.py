@@ -9,6 +9,9 @@ REQUIRED = ['pretext.top1', 'pretext.top3', 'pretext.chance', 'distance.spearman
             'ssim.separability', 'explain.trained.spearman_enstrophy', 'explain.shuffled.peak_dist', 'data.train_dates', 'data.grid_rule',
             *[f'{m}.{k}' for m in ('bicubic', 'mse_cnn', 'mse_gan', 'atmodist_gan')
               for k in ('rmse', 'spectrum_error_high', 'spectrum_excess', 'wasserstein_median', 'rmse_in_band', 'rmse_out_band')],
+            *[f'{m}.{k}' for m in ('bicubic', 'mse_cnn', 'mse_gan', 'atmodist_gan')
+              for k in ('zonal_error_high.ke', 'zonal_excess_high.vo', 'unresolved_fraction.d', 'laplacian_ratio.all.vo')],
+            'sr_eval.truth_unresolved_fraction.vo', 'sr_eval.wavenumbers',
             'cities.populous.comparisons.atmodist_gan_vs_mse_gan.vo_1x1.not_significant', 'cities.spread.block',
             'transfer.n_tracks_test', 'transfer.eval_span_dates', *[f'timing.{s}' for s in STAGES if s != 'report']]
 
@@ -23,7 +26,7 @@ def test_smoke_report_and_every_metric(smoke_run):
     assert 0 <= m['pretext']['top1'] <= 1 and abs(m['pretext']['chance'] - 1 / 4) < 1e-9
     report = (smoke_run / 'report.md').read_text()
     for section in ('## Data', 'Pretext task', 'What the encoder looks at', 'AtmoDist distance', 'Super-resolution', 'Few-label transfer',
-                    'Timing per stage', 'All metrics', 'better / n.s. / worse'):
+                    'Timing per stage', 'All metrics', 'better / n.s. / worse', 'Every scale the grid holds'):
         assert section in report, section
     for img in ('pretext/confusion.png', 'pretext/acc_per_lag.png', 'distance/distance_vs_lag.png', 'sr_eval/spectra.png', 'explain/explain.png',
                 'sr_eval/crops.png', 'sr_eval/histograms.png', 'transfer/learning_curve.png'):
