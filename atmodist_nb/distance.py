@@ -103,13 +103,16 @@ class AtmoDistLoss(nn.Module):
         return self.distance(pred, target).mean()
 
     @classmethod
-    def from_run(cls, run_dir: str | Path, device: str | torch.device = 'cpu') -> AtmoDistLoss:
-        "The loss of a finished, calibrated pretext run (its weights and `alpha.json`)."
+    def from_run(cls, run_dir: str | Path,                 # a finished pretext run (its weights)
+                 device: str | torch.device = 'cpu',
+                 calibration: str | Path | None = None, # the folder holding `alpha.json` (default: `run_dir`)
+                ) -> AtmoDistLoss:
+        "The loss of a finished pretext run and its calibration (`alpha.json`: α and the feature tap)."
         from atmodist_nb.train.pretext import load_pretext
-        run = Path(run_dir)
-        require((run / 'alpha.json').exists(), f"pretext run {run} has no calibrated alpha (alpha.json); "
-                                               "run calibrate_alpha(..., out_dir=run) or the 'distance' stage first")
-        cal = read_json(run / 'alpha.json', 'distance calibration')
+        run = Path(run_dir); cal_dir = Path(calibration) if calibration is not None else run
+        require((cal_dir / 'alpha.json').exists(), f"{cal_dir} has no calibrated alpha (alpha.json); "
+                                                   "run calibrate_alpha(..., out_dir=it) or the 'pretext_eval' stage first")
+        cal = read_json(cal_dir / 'alpha.json', 'distance calibration')
         model, _ = load_pretext(run, device)
         return cls(model, cal['alpha'], cal.get('tap', 'encoder')).to(get_device(device))
 

@@ -372,7 +372,7 @@ class Context:
     def need(self, stage: str) -> Path:
         "The finished output folder of an earlier `stage` (refused, naming the command, when it is missing)."
         for r in (self.run, self.upstream):
-            if r is not None and r.done(stage): return r.path / ('pretext' if stage == 'pretext_eval' else stage)
+            if r is not None and r.done(stage): return r.path / ('distance' if stage == 'pretext_eval' else stage)
         raise AtmoError(f"stage {stage!r} has not finished in {self.run.path}" + (f" nor in {self.upstream.path}" if self.upstream else '') +
                         "; run it first (atmodist run/pretrain with the same --out)")
 
@@ -603,7 +603,8 @@ def stage_pretext_eval(ctx: Context) -> dict:
     pdir = ctx.need('pretext'); model, pcfg = load_pretext(pdir, ctx.device)
     (tr, ev), dc = ctx.split, ctx.cfg.distance
     top = read_json(pdir / 'eval.json', 'held-out pretext evaluation')   # computed once, by the training loop's final evaluation
-    alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch, out_dir=pdir,
+    alpha = calibrate_alpha(model, ctx.pairs(tr, 12), tap=dc.tap, n_batches=dc.calib_batches, batch=dc.batch,
+                            out_dir=ctx.run.sub('distance'),   # this run's α, beside its distance curves
                             stats=ctx.stats)   # pixel l2 with the signed log undone, as the reference fits α
     res = distance_vs_lag(AtmoDistLoss(model, alpha, dc.tap), ctx.pairs(ev, 13), n_batches=dc.eval_batches, batch=dc.batch,
                           dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)), out_dir=ctx.run.sub('distance'), stats=ctx.stats)
@@ -628,7 +629,7 @@ def _content_loss(ctx: Context, content: str) -> nn.Module | None:
     "None for pixel MSE; the frozen AtmoDist distance of the pretext run otherwise."
     if content == 'mse': return None
     from atmodist_nb.distance import AtmoDistLoss
-    return AtmoDistLoss.from_run(ctx.need('pretext'), ctx.device)
+    return AtmoDistLoss.from_run(ctx.need('pretext'), ctx.device, calibration=ctx.need('pretext_eval'))
 
 def _stage_gan(ctx: Context, content: str) -> dict:
     "Adversarial training from the pretrained generator with the given content loss."

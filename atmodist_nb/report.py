@@ -49,7 +49,7 @@ def collect_metrics(run: str | Path,                 # the run folder
     if ev: m['pretext'] = {k: ev[k] for k in ('top1', 'top3', 'chance', 'loss') if k in ev}
     ex = _load('explain/explain.json', run, up)
     if ex: m['explain'] = ex
-    al = _load('pretext/alpha.json', run, up)
+    al = _load('distance/alpha.json', run, up) or _load('pretext/alpha.json', run, up)   # (earlier runs kept it there)
     dv = _load('distance/distance_vs_lag.json', run, up)
     if dv:
         for name in ('distance', 'l2', 'l1', 'psnr', 'ssim'):

@@ -9,8 +9,8 @@ import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import AtmoError, require
 
 # %% auto #0
-__all__ = ['ENCODERS', 'AtmoDistConfig', 'Encoder', 'register_encoder', 'BasicBlock', 'ResNetEncoder', 'ComparisonHead',
-           'AtmoDist', 'Attention', 'ViTBlock', 'sincos_2d', 'ViTEncoder']
+__all__ = ['ENCODERS', 'AtmoDistConfig', 'Encoder', 'register_encoder', 'BasicBlock', 'BlurPool', 'ResNetEncoder',
+           'ComparisonHead', 'AtmoDist', 'Attention', 'ViTBlock', 'sincos_2d', 'ViTEncoder']
 
 # %% ../../nbs/10_models.atmodist.ipynb #937fe050
 @dataclass(frozen=True)
@@ -23,6 +23,7 @@ class AtmoDistConfig:
     patch: int = 160                         # patch edge the head is built for, grid points
     stem_kernel: int = 8                     # kernel of the stride-2 stem convolution
     stem_pool: bool = True                   # 3×3 stride-2 max-pool after the stem
+    stem: str = 'reference'                  # 'reference': strided conv and max-pool; 'blur': blur before each stride
     head_width: int = 128                    # channels of the comparison head's convolutions
     encoder: str = 'resnet'                  # key in `ENCODERS`
     vit_patch: int | None = None             # ViT token edge, grid points; None: largest power of two <= patch/8 (160 → 16)
@@ -32,6 +33,7 @@ class AtmoDistConfig:
     vit_mlp: int = 4                         # MLP hidden width as a multiple of vit_dim
 
     def __post_init__(self):
+        require(self.stem in ('reference', 'blur'), f"stem {self.stem!r} is not known; use 'reference' or 'blur'")
         require(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), f"widths {self.widths} must be a non-empty list of positive ints")
         require(self.n_classes >= 2, f"n_classes {self.n_classes} must be at least 2")
         require(len(self.stage_blocks) == len(self.widths) and min(self.stage_blocks) >= 1,
@@ -98,6 +100,20 @@ class BasicBlock(nn.Module):
         y = F.relu(self.bn1(self.conv1(x)), inplace=True)
         return F.relu(self.bn2(self.conv2(y)) + self.shortcut(x), inplace=True)
 
+# %% ../../nbs/10_models.atmodist.ipynb #03090d5a
+class BlurPool(nn.Module):
+    "Low-pass, then subsample: a fixed [1,2,1]⊗[1,2,1]/16 filter per channel with stride 2 (Zhang 2019)."
+    def __init__(self, channels: int, # channels filtered (each on its own)
+                 stride: int = 2):    # subsampling step
+        super().__init__()
+        k = torch.tensor([1., 2., 1.])
+        self.register_buffer('kernel', (k[:, None] * k[None, :] / 16).expand(channels, 1, 3, 3).contiguous())
+        self.stride = stride
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.conv2d(x, self.kernel.to(x.dtype), stride=self.stride, padding=1, groups=x.shape[1])
+
+
 # %% ../../nbs/10_models.atmodist.ipynb #f5b1ff03
 @register_encoder('resnet')
 class ResNetEncoder(Encoder):
@@ -106,8 +122,13 @@ class ResNetEncoder(Encoder):
         super().__init__()
         w0, k = cfg.widths[0], cfg.stem_kernel
         self.stem_kernel, self.stem_pad, self.pool = k, (k - 1) // 2, cfg.stem_pool
-        self.stem = nn.Sequential(nn.Conv2d(cfg.in_channels, w0, k, 2, self.stem_pad, bias=False), nn.BatchNorm2d(w0), nn.ReLU(inplace=True),
-                                  *([nn.MaxPool2d(3, 2, 1)] if cfg.stem_pool else []))
+        if cfg.stem == 'blur':   # full-resolution conv and max, each followed by a blur and then the stride
+            self.stem = nn.Sequential(nn.Conv2d(cfg.in_channels, w0, k, 1, self.stem_pad, bias=False), nn.BatchNorm2d(w0),
+                                      nn.ReLU(inplace=True), BlurPool(w0),
+                                      *([nn.MaxPool2d(3, 1, 1), BlurPool(w0)] if cfg.stem_pool else []))
+        else:
+            self.stem = nn.Sequential(nn.Conv2d(cfg.in_channels, w0, k, 2, self.stem_pad, bias=False), nn.BatchNorm2d(w0),
+                                      nn.ReLU(inplace=True), *([nn.MaxPool2d(3, 2, 1)] if cfg.stem_pool else []))
         stages, cin = [], w0
         for i, (w, n) in enumerate(zip(cfg.widths, cfg.stage_blocks)):
             stages.append(nn.Sequential(*[BasicBlock(cin if j == 0 else w, w, 2 if (i > 0 and j == 0) else 1) for j in range(n)]))

@@ -15,7 +15,7 @@ from ..models.srgan import Generator, Discriminator, GeneratorConfig, Discrimina
 
 # %% auto #0
 __all__ = ['SRConfig', 'check_srconfig', 'pretrain_config', 'PretrainStep', 'GANStep', 'plot_losses', 'pretrain_generator',
-           'load_generator', 'build_gan', 'train_gan']
+           'load_generator', 'WithPixelTerm', 'build_gan', 'train_gan']
 
 # %% ../../nbs/21_train.superres.ipynb #c8c9a8ce
 @dataclass(frozen=True)
@@ -33,6 +33,7 @@ class SRConfig:
     lr_drop: int = 30_000          # GAN step at which the learning rate drops to `lr_final`
     adv_weight: float = 1e-3       # weight of the adversarial term in the generator loss
     content: str = 'mse'           # content loss: 'mse' (pixel) or 'atmodist' (the learned distance)
+    pixel_weight: float = 0.0      # AtmoDist content only: + this × pixel MSE (0: the distance alone, as the reference)
     balance: bool = True           # PhIRE's rule: extra G steps while D loss < balance_low, extra D steps while > balance_high
     balance_low: float = 0.46      # the reference's threshold (python/phire/PhIREGANs.py, PhIREGANs.train)
     balance_high: float = 0.6      # the reference's threshold (same place)
@@ -59,11 +60,13 @@ def check_srconfig(cfg: SRConfig) -> SRConfig:
     require(cfg.checkpoint_every >= 1 and cfg.log_every >= 1 and cfg.eval_every >= 1, "checkpoint_every, log_every and eval_every must be >= 1")
     require(0 < cfg.balance_low < cfg.balance_high, f"balance_low {cfg.balance_low} must be below balance_high {cfg.balance_high}")
     require(cfg.balance_max >= 1 and cfg.keep_checkpoints >= 1, "balance_max and keep_checkpoints must be >= 1")
+    require(cfg.pixel_weight >= 0, f"pixel_weight {cfg.pixel_weight} must be at least 0; use 0 for the distance alone")
     require(cfg.pretrain_lr is None or cfg.pretrain_lr > 0, f"pretrain_lr {cfg.pretrain_lr} must be positive; or leave it unset to use lr")
     return cfg
 
 # %% ../../nbs/21_train.superres.ipynb #26637ea9
-_GAN_ONLY = ('discriminator', 'gan_steps', 'lr_final', 'lr_drop', 'adv_weight', 'content', 'balance', 'balance_low', 'balance_high', 'balance_max')
+_GAN_ONLY = ('discriminator', 'gan_steps', 'lr_final', 'lr_drop', 'adv_weight', 'content', 'pixel_weight', 'balance',
+             'balance_low', 'balance_high', 'balance_max')
 
 def pretrain_config(cfg: SRConfig) -> SRConfig:
     "`cfg` with the GAN-only fields reset to their defaults: what the shared pretraining stage records."
@@ -357,6 +360,18 @@ def load_generator(run_dir: str | Path,  # a stage folder holding generator.safe
     g = Generator(gcfg); g.load_state_dict(state)
     return g.to(get_device(device)).eval()
 
+# %% ../../nbs/21_train.superres.ipynb #1b43f05f
+class WithPixelTerm(nn.Module):
+    "A content loss plus `weight` × the pixel MSE."
+    def __init__(self, content: nn.Module, # the frozen content loss, loss(pred, target) -> scalar
+                 weight: float):           # weight of the pixel MSE beside it
+        super().__init__()
+        self.content, self.weight = content, float(weight)
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return self.content(pred, target) + self.weight * F.mse_loss(pred.float(), target.float())
+
+
 # %% ../../nbs/21_train.superres.ipynb #24a53210
 def build_gan(cfg: SRConfig, content_loss: nn.Module, device) -> tuple[GANStep, Generator, Discriminator, torch.optim.Optimizer, torch.optim.Optimizer]:
     "(step, generator, discriminator, opt_g, opt_d) as `train_gan` runs them; the content loss is frozen and put in eval mode."
@@ -388,6 +403,7 @@ def train_gan(cfg: SRConfig,                 # the run's config; `cfg.content` n
         require(cfg.content == 'mse', f"content loss {cfg.content!r} needs its module (e.g. distance.AtmoDistLoss); pass content_loss")
         content_loss = nn.MSELoss()
     require(isinstance(content_loss, nn.Module), f"content_loss must be an nn.Module loss(pred, target), got {type(content_loss).__name__}")
+    if cfg.content == 'atmodist' and cfg.pixel_weight > 0: content_loss = WithPixelTerm(content_loss, cfg.pixel_weight)
     run = RunDir(run_dir, cfg)
     if run.done('gan'):
         return {'step': cfg.gan_steps, 'done': True, 'last': run.stage_info('gan'), 'generator': run / 'generator.safetensors'}
