@@ -118,6 +118,13 @@ def build_parser() -> ArgParser:
     tr = sub.add_parser('transfer', help='few-label transfer: vortex tracking with and without AtmoDist pretraining', description=_OVERRIDES)
     tr.add_argument('--pretext', required=True, help='a finished pretext run folder')
     _run_args(tr)
+    st = sub.add_parser('study', help='run a study: the pipeline over a small grid of settings, one factor at a time')
+    st.add_argument('--preset', default='demo', help="a study preset (default demo; see 'atmodist study --list-presets')")
+    st.add_argument('--quick', action='store_true', help="the 'quick' study: the same grid on the smoke preset")
+    st.add_argument('--out', help='the study folder (resumed if it holds the same study)')
+    st.add_argument('--device', help="'cpu', 'cuda' or 'cuda:N' (default: cuda when available)")
+    st.add_argument('--no-progress', action='store_true', help='no progress bars')
+    st.add_argument('--list-presets', action='store_true', help='list the study presets, one line each')
     b = sub.add_parser('bench', help='run a benchmark from bench/ (pairs, pretext, superres, synth, ...)')
     b.add_argument('name', help='which benchmark (bench/bench_NAME.py)')
     b.add_argument('args', nargs=argparse.REMAINDER, help="the benchmark's own options (see 'atmodist bench NAME --help')")
@@ -183,6 +190,19 @@ def _cmd_run(a, ov):
     require(a.out, "the run command needs --out RUN_DIR (or --dry-run to see the plan)")
     _cmd_stages(a, ov, stages)
 
+def _cmd_study(a, ov):
+    "Run a study preset into `a.out` (or list the presets)."
+    require(not ov, f"study takes no config overrides ({', '.join('--' + k for k in ov)}); a study preset names its points")
+    from atmodist_nb.study import STUDY_PRESETS, run_study, study_table
+    if a.list_presets:
+        for name, s in STUDY_PRESETS.items(): print(f'{name:10s} {s.description}')
+        return
+    name = 'quick' if a.quick else a.preset
+    require(name in STUDY_PRESETS, f"unknown study preset {name!r}; choose one of {', '.join(STUDY_PRESETS)}")
+    require(a.out, "the study command needs --out STUDY_DIR (a new or empty folder, or the study's to resume it)")
+    rows = run_study(STUDY_PRESETS[name], a.out, device=a.device, progress=not a.no_progress)
+    print(study_table(rows) + f"atmodist: study done: {a.out} (results.json, study.png)")
+
 def _cmd_bench(a, ov):
     "Run bench/bench_NAME.py of the source checkout."
     root = project_root()
@@ -218,6 +238,7 @@ def main(argv: list[str] | None = None, # command-line words (default: sys.argv[
             from atmodist_nb import pipeline as pl
             pl.evaluate_run(a.run, device=a.device, progress=not a.no_progress)
             print(f"atmodist: report: {Path(a.run) / 'report.md'}")
+        elif a.cmd == 'study': _cmd_study(a, ov)
         elif a.cmd == 'bench': _cmd_bench(a, ov)
         return 0
     except AtmoError as e:

@@ -10,7 +10,7 @@ REQUIRED = ['pretext.top1', 'pretext.top3', 'pretext.chance', 'distance.spearman
             *[f'{m}.{k}' for m in ('bicubic', 'mse_cnn', 'mse_gan', 'atmodist_gan')
               for k in ('rmse', 'spectrum_error_high', 'spectrum_excess', 'wasserstein_median', 'rmse_in_band', 'rmse_out_band')],
             *[f'{m}.{k}' for m in ('bicubic', 'mse_cnn', 'mse_gan', 'atmodist_gan')
-              for k in ('zonal_error_high.ke', 'zonal_excess_high.vo', 'unresolved_fraction.d', 'laplacian_ratio.all.vo')],
+              for k in ('zonal_error_high.ke', 'zonal_excess_high.vo', 'unresolved_fraction.d', 'laplacian_ratio_all.vo')],
             'sr_eval.truth_unresolved_fraction.vo', 'sr_eval.wavenumbers',
             'cities.populous.comparisons.atmodist_gan_vs_mse_gan.vo_1x1.not_significant', 'cities.spread.block',
             'transfer.n_tracks_test', 'transfer.eval_span_dates', *[f'timing.{s}' for s in STAGES if s != 'report']]
