@@ -7,11 +7,12 @@ RUN   ?= runs/demo
 export MPLBACKEND := Agg
 export PYTHONUNBUFFERED := 1
 
-.PHONY: demo test setup export clean-nbs readme bench docs help
+.PHONY: demo test setup export clean-nbs readme bench docs outputs help
 
 help:
 	@echo "make demo   - set up .venv, then run the whole pipeline on the embedded default (atmodist run --preset demo)"
 	@echo "make test   - set up .venv, then nbdev_test over every notebook (slow cells included) and pytest tests/"
+	@echo "make outputs - run every notebook and keep its outputs in nbs/ (what GitHub and Jupyter show unrun)"
 	@echo "make docs   - run every notebook and render the browsable site into _docs/ (open _docs/index.html)"
 
 setup: $(STAMP)
@@ -45,6 +46,12 @@ bench: $(STAMP)
 	@echo "benchmarks (CPU figures and the GPU runs are recorded in bench/RESULTS.md):"
 	@for f in bench/bench_*.py; do n=$${f#bench/bench_}; echo "  $(VENV)/bin/atmodist bench $${n%.py} [--help]"; done
 	@echo "  bash bench/gpu_check.sh   # on a GPU machine: the #| cuda cells, tests/test_cuda.py and the GPU benchmarks"
+
+outputs: export OMP_NUM_THREADS = 1
+outputs: $(STAMP)
+	@echo "== outputs: run every notebook and keep its teaching outputs in nbs/ (tables, prints, figures)"
+	$(PY) scripts/keep_outputs.py
+	$(VENV)/bin/nbdev_clean
 
 docs: export OMP_NUM_THREADS = 1
 docs: $(STAMP)

@@ -1,0 +1,96 @@
+#!/usr/bin/env python
+"""Run the notebooks and keep their teaching outputs in `nbs/` (what `make outputs` runs), so that a chapter opened on
+GitHub or in Jupyter shows its tables and figures without being run.
+
+Cells run as `nbdev_test` runs them (`scripts/build_docs.py`'s executor: slow cells included, cuda cells skipped). What is
+kept: the outputs of visible code cells (not `#| hide`, not exports), machine paths scrubbed, long text cut to its first
+and last lines, figures as PNG; the cell sources and ids are not touched. A notebook over its budget (`BUDGET`) is refused
+with its largest outputs named, and nothing is written for it.
+
+    python scripts/keep_outputs.py                   # every notebook
+    python scripts/keep_outputs.py --only 04_data.pairs 12_distance
+"""
+from __future__ import annotations
+import argparse, json, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from build_docs import ROOT, execute_nb, notebook_order, scrub, select, settings, skip_flags   # noqa: E402
+
+BUDGET = 300_000      # bytes a notebook may take with its outputs (tests/test_hygiene.py checks it)
+MAX_TEXT_LINES = 40   # a longer text output keeps its first 30 and last 8 lines
+HIDDEN = ('#| hide', '#| export', '#| exports', '#| exporti', '#|hide', '#|export')
+
+
+def _visible(src: str) -> bool:
+    "Whether a code cell's outputs belong in the chapter (hidden and export cells keep none)."
+    head = [l.strip() for l in src.splitlines() if l.strip().startswith('#|')]
+    return not any(h.startswith(HIDDEN) for h in head) and 'nbdev_export(' not in src
+
+
+def _cut(lines: list[str]) -> list[str]:
+    "Long text: its first and last lines, with a marker between."
+    text = ''.join(lines).splitlines(True)
+    if len(text) <= MAX_TEXT_LINES: return text
+    return text[:30] + [f'… ({len(text) - 38} lines not kept) …\n'] + text[-8:]
+
+
+def _clean(out: dict) -> dict | None:
+    "One output, scrubbed and trimmed; None for what does not teach (warnings on stderr, widgets, empty text)."
+    o = {k: v for k, v in out.items() if k in ('output_type', 'name', 'text', 'data', 'metadata', 'execution_count')}
+    if o['output_type'] == 'stream':
+        if o.get('name') == 'stderr': return None
+        o['text'] = _cut([scrub(s) for s in (o['text'] if isinstance(o['text'], list) else [o['text']])])
+        return o if ''.join(o['text']).strip() else None
+    if o['output_type'] in ('execute_result', 'display_data'):
+        data = {k: v for k, v in (o.get('data') or {}).items() if k in ('text/plain', 'text/markdown', 'text/html', 'image/png')}
+        if not data: return None
+        for k, v in list(data.items()):
+            if k.startswith('text/'):
+                v = [scrub(s) for s in (v if isinstance(v, list) else [v])]
+                data[k] = _cut(v) if k == 'text/plain' else v
+        o['data'], o['metadata'] = data, {}
+        if o['output_type'] == 'execute_result': o['execution_count'] = None
+        return o
+    return None   # errors never reach here (the run stops), anything else is dropped
+
+
+def keep(fn: Path, flags: str = 'slow') -> tuple[str, int, int]:
+    "Run one notebook and write its kept outputs back; (name, cells with outputs, bytes)."
+    from execnb.nbio import read_nb
+    nb = read_nb(fn)
+    execute_nb(nb, fn, skip_flags(flags), True)
+    raw = json.loads(fn.read_text(encoding='utf-8'))
+    by_id = {c.get('id'): c for c in nb.cells}
+    n = 0
+    for c in raw['cells']:
+        if c['cell_type'] != 'code': continue
+        run = by_id.get(c.get('id'))
+        outs = [o for o in ((run.get('outputs') or []) if run is not None else []) if o is not None]
+        kept = [k for o in outs if (k := _clean(json.loads(json.dumps(o)))) is not None] if _visible(''.join(c['source'])) else []
+        c['outputs'], c['execution_count'] = kept, None
+        n += bool(kept)
+    text = json.dumps(raw, indent=1, ensure_ascii=False) + '\n'
+    size = len(text.encode())
+    if size > BUDGET:
+        big = sorted(((len(json.dumps(c['outputs'])), c.get('id')) for c in raw['cells'] if c['cell_type'] == 'code'), reverse=True)[:3]
+        raise SystemExit(f"keep_outputs: {fn.name} would take {size:,} bytes (budget {BUDGET:,}); largest outputs: {big}")
+    fn.write_text(text, encoding='utf-8')
+    return fn.name, n, size
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    ap.add_argument('--only', nargs='+', metavar='NB', help='only these notebooks (00_core, data.pairs, ...)')
+    ap.add_argument('--workers', type=int, default=2, help='notebooks run at once (default 2)')
+    a = ap.parse_args(argv)
+    nbs = select(notebook_order(ROOT / settings().get('nbs_path', 'nbs')), a.only)
+    t0 = time.time()
+    with ProcessPoolExecutor(a.workers) as ex:
+        for name, n, size in ex.map(keep, nbs):
+            print(f'keep_outputs: {name}: {n} cells with outputs, {size / 1e3:.0f} KB', flush=True)
+    print(f'keep_outputs: {len(nbs)} notebooks in {time.time() - t0:.0f} s; now run nbdev_clean')
+
+
+if __name__ == '__main__': main()
