@@ -71,7 +71,7 @@ BASE_STAGES = ('data', 'norm', 'pretext', 'pretext_eval', 'sr_pretrain', 'sr_mse
 
 # %% ../nbs/52_study.ipynb #362693d2
 def _grid(preset: str, pixel: float, tap: str) -> tuple[StudyPoint, ...]:
-    "Base point, then one factor at a time: encoder steps and width, feature tap, stem, pixel term, SR budget."
+    "Base point, then one factor at a time: encoder steps and width, tap, stem, pixel term, content alone, SR budget."
     from atmodist_nb.pipeline import PRESETS
     run = PRESETS[preset]; sr, pm = run.superres, run.pretext.model
     def sr_budget(x: float) -> dict:
@@ -84,6 +84,7 @@ def _grid(preset: str, pixel: float, tap: str) -> tuple[StudyPoint, ...]:
             StudyPoint('tap', tap, {'distance.tap': tap}),
             StudyPoint('stem', 'blur', {'pretext.model.stem': 'blur'}),
             StudyPoint('pixel term', f'{pixel:g}', {'superres.pixel_weight': pixel}),
+            StudyPoint('adversarial weight', '0', {'superres.adv_weight': 0.0}),
             *[StudyPoint('sr budget', f'{x:g}x', sr_budget(x)) for x in (0.25, 4)])
 
 def _study_presets() -> dict[str, StudyConfig]:
