@@ -29,8 +29,9 @@ def _sr_metrics(sr: dict) -> dict:
     out = {}
     for name, r in sr['methods'].items():
         reg = r.get('regions') or {}
-        out[name] = {'rmse': r['rmse'], 'psnr': r.get('psnr'), 'ssim': r.get('ssim'), 'spectrum_error_high': r['spectrum_error_high'],
-                     'spectrum_excess': r.get('spectrum_excess'), 'wasserstein_median': r['wasserstein_median'],
+        out[name] = {'rmse': r['rmse'], 'psnr': r.get('psnr'), 'ssim': r.get('ssim'),
+                     'spectrum_error_high': r['spectrum_error_high'], 'spectrum_excess': r.get('spectrum_excess'),
+                     'wasserstein_median': r['wasserstein_median'],
                      'semivariogram_error': r.get('semivariogram_error'),
                      **{k: r.get(k) for k in ('zonal_error_high', 'zonal_excess_high', 'unresolved_fraction')},
                      **{f'laplacian_ratio_{k}': v for k, v in (r.get('laplacian_ratio') or {}).items() if v},
@@ -39,12 +40,13 @@ def _sr_metrics(sr: dict) -> dict:
 
 def collect_metrics(run: str | Path,                 # the run folder
                     upstream: str | Path | None = None, # the run it builds on, if any
-                   ) -> dict:                        # the nested metrics (keys like pretext.top1, mse_gan.rmse, timing.pretext)
+                   ) -> dict:                        # nested metrics (pretext.top1, mse_gan.rmse, timing.pretext, ...)
     "Gather the headline numbers of a run from the files its stages wrote."
     run = Path(run); up = Path(upstream) if upstream else None
     m: dict = {}
     data = _load('.done/data.json', run, up)
-    if data: m['data'] = {k: data[k] for k in ('grid', 'train_dates', 'eval_dates', 'gap_steps', 'grid_rule', 'streaming') if k in data}
+    keep = ('grid', 'train_dates', 'eval_dates', 'gap_steps', 'grid_rule', 'streaming')
+    if data: m['data'] = {k: data[k] for k in keep if k in data}
     ev = _load('pretext/eval.json', run, up)
     if ev: m['pretext'] = {k: ev[k] for k in ('top1', 'top3', 'chance', 'loss') if k in ev}
     ex = _load('explain/explain.json', run, up)
@@ -64,11 +66,12 @@ def collect_metrics(run: str | Path,                 # the run folder
         m['sr_eval'].update({k: spectra.get(k) for k in ('truth_truncation', 'truth_unresolved_fraction',
                                                          'wavenumbers')})
     tr = _load('transfer/results.json', run)
-    if tr: m['transfer'] = {k: tr[k] for k in ('summary', 'n_tracks_pool', 'n_tracks_test', 'n_tracks_dropped', 'eval_span_dates') if k in tr}
+    keep = ('summary', 'n_tracks_pool', 'n_tracks_test', 'n_tracks_dropped', 'eval_span_dates')
+    if tr: m['transfer'] = {k: tr[k] for k in keep if k in tr}
     timing = {}
     for r in (up, run):
         if r is not None and (r / '.done').is_dir():
-            for p in sorted((r / '.done').glob('*.json'), key=lambda p: p.stat().st_mtime_ns):   # in the order the stages finished
+            for p in sorted((r / '.done').glob('*.json'), key=lambda p: p.stat().st_mtime_ns):  # as stages finished
                 info = read_json(p)
                 if 'seconds' in info: timing[p.stem] = info['seconds']
     if timing: m['timing'] = {**timing, 'total': round(sum(timing.values()), 2)}
@@ -97,18 +100,21 @@ def data_section(m: dict) -> list[str]:
     d = m.get('data')
     if not d: return []
     return ['## Data\n', f"Grid {d['grid'][0]} × {d['grid'][1]}; grid rule: {d.get('grid_rule', 'none needed')}. "
-            f"Training {' – '.join(d['train_dates'])}, evaluation {' – '.join(d['eval_dates'])} ({d['gap_steps']} steps apart, "
-            f"at least the largest lag). Fields {'streamed from the store' if d.get('streaming') else 'held in memory'}.\n"]
+            f"Training {' – '.join(d['train_dates'])}, evaluation {' – '.join(d['eval_dates'])} "
+            f"({d['gap_steps']} steps apart, at least the largest lag). "
+            f"Fields {'streamed from the store' if d.get('streaming') else 'held in memory'}.\n"]
 
 # %% ../nbs/51_report.ipynb #5e947ca6
 def distance_section(m: dict, img) -> list[str]:
     "Markdown lines: α, then Spearman and separability of the distance beside l2, l1, PSNR and SSIM."
     if 'distance' not in m: return []
     rows = ['| measure | Spearman ρ vs Δt | lag separability |', '|---|---|---|']
-    rows += [f"| {k} | {m[k]['spearman']:.3f} | {m[k]['separability']:.3g} |" for k in ('distance', 'l2', 'l1', 'psnr', 'ssim') if k in m]
-    best = max((k for k in ('distance', 'l2', 'l1', 'psnr', 'ssim') if k in m), key=lambda k: m[k]['separability'])
+    measures = [k for k in ('distance', 'l2', 'l1', 'psnr', 'ssim') if k in m]
+    rows += [f"| {k} | {m[k]['spearman']:.3f} | {m[k]['separability']:.3g} |" for k in measures]
+    best = max(measures, key=lambda k: m[k]['separability'])
     return ['## The AtmoDist distance\n', f"α = {m['distance'].get('alpha', float('nan')):.4g}. "
-            f"Best lag separability: **{best}**{'' if best == 'distance' else ' (not the learned distance)'}.\n", *rows, '',
+            f"Best lag separability: **{best}**{'' if best == 'distance' else ' (not the learned distance)'}.\n",
+            *rows, '',
             img('distance/distance_vs_lag.png', 'distance vs lag')]
 
 # %% ../nbs/51_report.ipynb #05966ed2
@@ -163,30 +169,36 @@ def superres_section(m: dict, img) -> list[str]:
     methods = [k for k in SR_ORDER if k in m]
     if not methods: return []
     tt = _get(m, 'sr_eval', 'truth_truncation', 'ke')
-    md = ['## Super-resolution (4×) on held-out fields\n', f"{_get(m, 'sr_eval', 'n_time')} consecutive held-out steps, float32, read {_get(m, 'sr_eval', 'chunk')} at a time. "
-          f"Spectrum error: mean |log ratio| to the truth over the highest third of the degrees it resolves; excess: the method's "
-          f"energy above the truth's truncation (l = {tt}) over the truth's total.\n",
-          '| method | RMSE vo | RMSE d | KE spectrum error (high l) | KE excess | Wasserstein median vo | SSIM vo |', '|---|---|---|---|---|---|---|']
+    md = ['## Super-resolution (4×) on held-out fields\n',
+          f"{_get(m, 'sr_eval', 'n_time')} consecutive held-out steps, float32, read {_get(m, 'sr_eval', 'chunk')} "
+          "at a time. Spectrum error: mean |log ratio| to the truth over the highest third of the degrees it resolves; "
+          f"excess: the method's energy above the truth's truncation (l = {tt}) over the truth's total.\n",
+          '| method | RMSE vo | RMSE d | KE spectrum error (high l) | KE excess | Wasserstein median vo | SSIM vo |',
+          '|---|---|---|---|---|---|---|']
     for k in methods:
-        r = m[k]
-        md.append(f"| {k} | {_fmt(_get(r, 'rmse', 'vo'))} | {_fmt(_get(r, 'rmse', 'd'))} | {_fmt(_get(r, 'spectrum_error_high', 'ke'))} | "
-                  f"{_fmt(_get(r, 'spectrum_excess', 'ke'))} | {_fmt(_get(r, 'wasserstein_median', 'vo'))} | {_fmt(_get(r, 'ssim', 'vo'))} |")
+        f = lambda *keys: _fmt(_get(m[k], *keys))
+        md.append(f"| {k} | {f('rmse', 'vo')} | {f('rmse', 'd')} | {f('spectrum_error_high', 'ke')} | "
+                  f"{f('spectrum_excess', 'ke')} | {f('wasserstein_median', 'vo')} | {f('ssim', 'vo')} |")
     if any('rmse_in_band' in m[k] for k in methods):
-        md += ['', f"RMSE of vorticity inside / outside the band of patch centres the networks trained on (±{_get(m, 'sr_eval', 'lat_band')}°):", '',
+        md += ['', "RMSE of vorticity inside / outside the band of patch centres the networks trained on "
+                   f"(±{_get(m, 'sr_eval', 'lat_band')}°):", '',
                '| method | inside | outside |', '|---|---|---|',
-               *[f"| {k} | {_fmt(_get(m[k], 'rmse_in_band', 'vo'))} | {_fmt(_get(m[k], 'rmse_out_band', 'vo'))} |" for k in methods]]
+               *[f"| {k} | {_fmt(_get(m[k], 'rmse_in_band', 'vo'))} | {_fmt(_get(m[k], 'rmse_out_band', 'vo'))} |"
+                 for k in methods]]
     scales = [k for k in methods if m[k].get('unresolved_fraction')]
     if scales: md += scales_lines(m, scales)
     for lst, c in (m.get('cities') or {}).items():
-        md += ['', f"Cities ({lst}, {c['n_cities']}): Wasserstein distance per city, variable and window; a method counts as better or "
-               f"worse only where the {round(100 * c['level'])} % block-bootstrap interval of the difference excludes 0 (blocks of "
-               f"{c['block']} steps, decorrelation {c['decorrelation_steps']} steps, {c['n_boot']} resamples).", '']
+        md += ['', f"Cities ({lst}, {c['n_cities']}): Wasserstein distance per city, variable and window; a method "
+               f"counts as better or worse only where the {round(100 * c['level'])} % block-bootstrap interval of the "
+               f"difference excludes 0 (blocks of {c['block']} steps, decorrelation {c['decorrelation_steps']} steps, "
+               f"{c['n_boot']} resamples).", '']
         for pair, per in c['comparisons'].items():
+            counts = ' | '.join(f"{v['better']} / {v['not_significant']} / {v['worse']}" for v in per.values())
             md += [f"| {pair.replace('_vs_', ' vs ')} | " + ' | '.join(per) + ' |', '|---|' + '---|' * len(per),
-                   '| better / n.s. / worse | ' + ' | '.join(f"{v['better']} / {v['not_significant']} / {v['worse']}" for v in per.values())
-                   + ' |', '']
-    md += ['', *[img(f'sr_eval/{n}.png', alt) for n, alt in (('crops', 'sample fields'), ('spectra', 'spectra'), ('histograms', 'city histograms'),
-                                                           ('semivariogram', 'semivariogram'))]]
+                   '| better / n.s. / worse | ' + counts + ' |', '']
+    figures = (('crops', 'sample fields'), ('spectra', 'spectra'), ('histograms', 'city histograms'),
+               ('semivariogram', 'semivariogram'))
+    md += ['', *[img(f'sr_eval/{n}.png', alt) for n, alt in figures]]
     return md
 
 # %% ../nbs/51_report.ipynb #0eb2afc5
@@ -194,12 +206,15 @@ def explain_section(m: dict, img) -> list[str]:
     "Markdown lines: the validity of the encoder's maps (trained vs random encoder vs shuffled maps) and the figure."
     ex = m.get('explain')
     if not ex: return []
-    label = {'spearman_enstrophy': 'Spearman ρ with local enstrophy vo²', 'spearman_grad': 'Spearman ρ with the vorticity gradient magnitude',
+    label = {'spearman_enstrophy': 'Spearman ρ with local enstrophy vo²',
+             'spearman_grad': 'Spearman ρ with the vorticity gradient magnitude',
              'peak_dist': 'map peak to nearest vortex (grid points)'}
-    rows = [f"| {label.get(k, k)} | " + ' | '.join(_fmt(ex[c].get(k)) for c in ('trained', 'random', 'shuffled')) + ' |' for k in ex['trained']]
-    return ['## What the encoder looks at\n', f"Maps by {ex.get('method', '?')}; agreement with the flow, for the trained encoder, a randomly "
-            'initialised one and maps shuffled between samples:\n', '| measure | trained | random | shuffled |', '|---|---|---|---|', *rows, '',
-            img('explain/explain.png', 'explanation maps')]
+    rows = [f"| {label.get(k, k)} | " + ' | '.join(_fmt(ex[c].get(k)) for c in ('trained', 'random', 'shuffled')) + ' |'
+            for k in ex['trained']]
+    return ['## What the encoder looks at\n',
+            f"Maps by {ex.get('method', '?')}; agreement with the flow, for the trained encoder, a randomly "
+            'initialised one and maps shuffled between samples:\n', '| measure | trained | random | shuffled |',
+            '|---|---|---|---|', *rows, '', img('explain/explain.png', 'explanation maps')]
 
 # %% ../nbs/51_report.ipynb #a2dfeb0e
 def _img(path: Path | None, run: Path, alt: str) -> str:
@@ -212,7 +227,8 @@ def _pretext_section(m: dict, img) -> list[str]:
     return ['## Pretext task: classify Δt\n',
             f"Held-out top-1 accuracy **{p['top1']:.3f}** (top-3 {p['top3']:.3f}) against chance {p['chance']:.3f} "
             f"({p['top1'] / p['chance']:.1f}× chance).\n",
-            img('pretext/curves.png', 'training curves'), img('pretext/confusion.png', 'confusion matrix'), img('pretext/acc_per_lag.png', 'accuracy per Δt')]
+            img('pretext/curves.png', 'training curves'), img('pretext/confusion.png', 'confusion matrix'),
+            img('pretext/acc_per_lag.png', 'accuracy per Δt')]
 
 def write_report(run: str | Path,                 # the run folder
                  upstream: str | Path | None = None, # the run it builds on, if any
@@ -224,14 +240,18 @@ def write_report(run: str | Path,                 # the run folder
     img = lambda rel, alt: _img(_find(rel, run, up), run, alt)
     md = [f"# AtmoDist run: {cfg.get('name', run.name)}\n", f"{cfg.get('description', '')}\n"]
     if 'timing' in m:
-        md += ['## Timing per stage (s)\n', '| stage | seconds |', '|---|---|', *[f'| {k} | {v:.1f} |' for k, v in m['timing'].items()], '']
-    md += data_section(m) + _pretext_section(m, img) + explain_section(m, img) + distance_section(m, img) + superres_section(m, img)
+        md += ['## Timing per stage (s)\n', '| stage | seconds |', '|---|---|',
+               *[f'| {k} | {v:.1f} |' for k, v in m['timing'].items()], '']
+    md += data_section(m) + _pretext_section(m, img) + explain_section(m, img) + distance_section(m, img)
+    md += superres_section(m, img)
     if (run / 'transfer' / 'table.md').exists():
-        t = (run / 'transfer' / 'table.md').read_text(encoding='utf-8').replace('\n# ', '\n### ').replace('\n## ', '\n### ')
+        t = (run / 'transfer' / 'table.md').read_text(encoding='utf-8')
+        t = t.replace('\n# ', '\n### ').replace('\n## ', '\n### ')
         tm = m.get('transfer', {})
         md += ['## Few-label transfer: vortex displacement over 24 h\n',
-               f"Test tracks only from the held-out span ({' – '.join(tm.get('eval_span_dates', ['?', '?']))}): {tm.get('n_tracks_test')} test, "
-               f"{tm.get('n_tracks_pool')} for training, {tm.get('n_tracks_dropped', 0)} crossing the boundary dropped.\n",
+               f"Test tracks only from the held-out span ({' – '.join(tm.get('eval_span_dates', ['?', '?']))}): "
+               f"{tm.get('n_tracks_test')} test, {tm.get('n_tracks_pool')} for training, "
+               f"{tm.get('n_tracks_dropped', 0)} crossing the boundary dropped.\n",
                t.split('\n', 1)[1] if t.startswith('# ') else t,
                img('transfer/learning_curve.png', 'learning curve')]
     md += ['## All metrics\n', metrics_table(m), '## Config\n', '```json', json.dumps(cfg, indent=1), '```', '']
@@ -244,7 +264,8 @@ def write_report(run: str | Path,                 # the run folder
 def _write_html(path: Path, text: str) -> None:
     "The report's markdown as one self-contained HTML page (images linked relatively)."
     import mistune
-    style = 'body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}'
-    with atomic_write(path) as fh:
-        fh.write(f'<!doctype html><html><head><meta charset="utf-8"><title>AtmoDist report</title><style>{style}</style></head>'
-                 f'<body>{mistune.html(text)}</body></html>\n')
+    style = ('body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}'
+             'td,th{border:1px solid #ccc;padding:2px 6px}img{max-width:100%}')
+    head = ('<!doctype html><html><head><meta charset="utf-8"><title>AtmoDist report</title>'
+            f'<style>{style}</style></head>')
+    with atomic_write(path) as fh: fh.write(f'{head}<body>{mistune.html(text)}</body></html>\n')
