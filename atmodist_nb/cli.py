@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse, os, runpy, sys
 from pathlib import Path
 from .core import AtmoError, require, project_root   # core loads only the standard library
+from .config import SWE_PRESETS, PRETEXT_STAGES, list_presets, superres_stages   # nor does config
 
 # %% auto #0
-__all__ = ['RUN_PRESETS', 'SWE_PRESET_NAMES', 'UsageError', 'ArgParser', 'parse_overrides', 'build_parser', 'main']
+__all__ = ['UsageError', 'ArgParser', 'parse_overrides', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #8cc10912
 class UsageError(AtmoError):
@@ -35,16 +36,6 @@ def parse_overrides(extra: list[str], # leftover command-line words, e.g. ['--pr
         out[k] = v
     return out
 
-# %% ../nbs/90_cli.ipynb #c2d0e002
-RUN_PRESETS: dict[str, str] = {   # `atmodist_nb.pipeline.list_presets()`, copied so the listing loads no torch (a test keeps them equal)
-    'smoke': "tiny end-to-end run for tests: the whole pipeline in about a minute on 2 CPU cores",
-    'demo': "the 2-core CPU demo on the embedded shallow-water default (what `make demo` runs)",
-    'gpu': "the embedded default at a larger grid with the paper's patch sizes, for one H100/H200",
-    'era5-arco': "the paper: ARCO-ERA5 model level 120, 3-hourly, 23 classes (3-69 h), train 1979-1998 / eval 2000-2005 (GPU)",
-    'era5-wb2': "WeatherBench2 ERA5 at 850 hPa, 6-hourly: 11 classes (6-66 h), train 1979-1998 / eval 2000-2005 (GPU)",
-}
-SWE_PRESET_NAMES: tuple[str, ...] = ('ci', 'smoke', 'demo', 'gpu')   # keys of `atmodist_nb.data.synthetic.SWE_PRESETS`
-
 # %% ../nbs/90_cli.ipynb #017ae05b
 def _run_args(p: argparse.ArgumentParser, out_required: bool = True):
     "The options shared by commands that run pipeline stages."
@@ -63,7 +54,7 @@ def _synth_parser(sub) -> None:
                        description='Integrate forced shallow water on the sphere and write vorticity and divergence every 3 h. '
                                    'Other SWEConfig keys as --key value (e.g. --forcing_band 5,10 --out_every_hours 6).')
     s.add_argument('--out', help="the zarr store to write (default: swe_default.zarr in the data folder, the catalog's `swe_default`)")
-    s.add_argument('--preset', default='demo', help=f"a dataset size: {', '.join(SWE_PRESET_NAMES)} (default demo)")
+    s.add_argument('--preset', default='demo', help=f"a dataset size: {', '.join(SWE_PRESETS)} (default demo)")
     s.add_argument('--nlat', type=int, help="output latitudes, poles included (equiangular); the model simulates the (nlat+1)//2 degrees "
                    "they resolve, and its forcing band and time step scale with them (default: the preset's; demo 128)")
     s.add_argument('--nlon', type=int, help='longitudes (default: 2 x nlat)')
@@ -133,8 +124,8 @@ def build_parser() -> ArgParser:
 # %% ../nbs/90_cli.ipynb #96c076dc
 def _cmd_synth(a, ov):
     "Generate the shallow-water store."
-    require(a.preset in SWE_PRESET_NAMES, f"unknown dataset preset {a.preset!r}; choose one of {', '.join(SWE_PRESET_NAMES)}")
-    from atmodist_nb.data.synthetic import SWE_PRESETS, generate_swe
+    require(a.preset in SWE_PRESETS, f"unknown dataset preset {a.preset!r}; choose one of {', '.join(SWE_PRESETS)}")
+    from atmodist_nb.data.synthetic import generate_swe
     from atmodist_nb.core import config_override
     ov = {**{k: getattr(a, k) for k in ('nlat', 'nlon', 'days', 'seed') if getattr(a, k) is not None}, **ov}
     cfg = config_override(SWE_PRESETS[a.preset], ov)
@@ -180,7 +171,7 @@ def _cmd_stages(a, ov, stages, upstream=None):
 def _cmd_run(a, ov):
     "The whole pipeline, its plan, or the list of presets."
     if a.list_presets:
-        for name, line in RUN_PRESETS.items(): print(f'{name:10s} {line}')
+        for name, line in list_presets().items(): print(f'{name:10s} {line}')
         return
     stages = tuple(s.strip() for s in a.stages.split(',')) if a.stages else None
     if a.dry_run:
@@ -228,10 +219,8 @@ def main(argv: list[str] | None = None, # command-line words (default: sys.argv[
         elif a.cmd == 'prepare': _cmd_prepare(a, ov)
         elif a.cmd == 'run': _cmd_run(a, ov)
         elif a.cmd == 'pretrain':
-            from atmodist_nb.pipeline import PRETEXT_STAGES
             _cmd_stages(a, ov, PRETEXT_STAGES)
         elif a.cmd == 'superres':
-            from atmodist_nb.pipeline import superres_stages
             _cmd_stages(a, ov, superres_stages(a.content), upstream=a.pretext)
         elif a.cmd == 'transfer': _cmd_stages(a, ov, ('transfer',), upstream=a.pretext)
         elif a.cmd == 'evaluate':
