@@ -7,9 +7,10 @@ from __future__ import annotations
 import argparse, os, runpy, sys
 from pathlib import Path
 from .core import AtmoError, require, project_root   # core loads only the standard library
+from .config import SWE_PRESETS, PRETEXT_STAGES, list_presets, superres_stages, positive_step   # nor config
 
 # %% auto #0
-__all__ = ['RUN_PRESETS', 'SWE_PRESET_NAMES', 'UsageError', 'ArgParser', 'parse_overrides', 'build_parser', 'main']
+__all__ = ['UsageError', 'ArgParser', 'parse_overrides', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #8cc10912
 class UsageError(AtmoError):
@@ -30,20 +31,11 @@ def parse_overrides(extra: list[str], # leftover command-line words, e.g. ['--pr
         require(w.startswith('--') and len(w) > 2, f"unexpected argument {w!r}; overrides are written --key value")
         if '=' in w: k, v = w[2:].split('=', 1); i += 1
         else:
-            require(i + 1 < len(extra) and not extra[i + 1].startswith('--'), f"option {w} needs a value; write {w} VALUE")
+            require(i + 1 < len(extra) and not extra[i + 1].startswith('--'),
+                    f"option {w} needs a value; write {w} VALUE")
             k, v = w[2:], extra[i + 1]; i += 2
         out[k] = v
     return out
-
-# %% ../nbs/90_cli.ipynb #c2d0e002
-RUN_PRESETS: dict[str, str] = {   # `atmodist_nb.pipeline.list_presets()`, copied so the listing loads no torch (a test keeps them equal)
-    'smoke': "tiny end-to-end run for tests: the whole pipeline in about a minute on 2 CPU cores",
-    'demo': "the 2-core CPU demo on the embedded shallow-water default (what `make demo` runs)",
-    'gpu': "the embedded default at a larger grid with the paper's patch sizes, for one H100/H200",
-    'era5-arco': "the paper: ARCO-ERA5 model level 120, 3-hourly, 23 classes (3-69 h), train 1979-1998 / eval 2000-2005 (GPU)",
-    'era5-wb2': "WeatherBench2 ERA5 at 850 hPa, 6-hourly: 11 classes (6-66 h), train 1979-1998 / eval 2000-2005 (GPU)",
-}
-SWE_PRESET_NAMES: tuple[str, ...] = ('ci', 'smoke', 'demo', 'gpu')   # keys of `atmodist_nb.data.synthetic.SWE_PRESETS`
 
 # %% ../nbs/90_cli.ipynb #017ae05b
 def _run_args(p: argparse.ArgumentParser, out_required: bool = True):
@@ -60,66 +52,84 @@ _OVERRIDES = "Any config key can be overridden with --key value (e.g. --pretext.
 def _synth_parser(sub) -> None:
     "The `synth` subcommand: the embedded shallow-water dataset."
     s = sub.add_parser('synth', help='generate the embedded shallow-water dataset (resumable zarr store)',
-                       description='Integrate forced shallow water on the sphere and write vorticity and divergence every 3 h. '
-                                   'Other SWEConfig keys as --key value (e.g. --forcing_band 5,10 --out_every_hours 6).')
-    s.add_argument('--out', help="the zarr store to write (default: swe_default.zarr in the data folder, the catalog's `swe_default`)")
-    s.add_argument('--preset', default='demo', help=f"a dataset size: {', '.join(SWE_PRESET_NAMES)} (default demo)")
-    s.add_argument('--nlat', type=int, help="output latitudes, poles included (equiangular); the model simulates the (nlat+1)//2 degrees "
-                   "they resolve, and its forcing band and time step scale with them (default: the preset's; demo 128)")
+                       description='Integrate forced shallow water on the sphere and write vorticity and divergence '
+                                   'every 3 h. Other SWEConfig keys as --key value (e.g. --forcing_band 5,10 '
+                                   '--out_every_hours 6).')
+    s.add_argument('--out', help="the zarr store to write (default: swe_default.zarr in the data folder, the catalog's "
+                   "`swe_default`)")
+    s.add_argument('--preset', default='demo', help=f"a dataset size: {', '.join(SWE_PRESETS)} (default demo)")
+    s.add_argument('--nlat', type=int, help="output latitudes, poles included (equiangular); the model simulates the "
+                   "(nlat+1)//2 degrees they resolve, and its forcing band and time step scale with them (default: the "
+                   "preset's; demo 128)")
     s.add_argument('--nlon', type=int, help='longitudes (default: 2 x nlat)')
-    s.add_argument('--days', type=float, help="days of output written after the spin-up (default: the preset's; demo 90)")
+    s.add_argument('--days', type=float,
+                   help="days of output written after the spin-up (default: the preset's; demo 90)")
     s.add_argument('--seed', type=int, help='seed of the initial noise and the stochastic forcing (default 0)')
     s.add_argument('--device', help="'cpu' or 'cuda' (default cpu)")
     s.add_argument('--no-progress', action='store_true', help='no progress bars')
 
 def _prepare_parser(sub) -> None:
     "The `prepare` subcommand: any source into a local training store."
-    pr = sub.add_parser('prepare', help='convert a catalog entry or files into a local training store (zarr), resumable',
-                        description='Read a catalog entry (era5_arco, era5_wb2, era5_local, ...) or a path once, in parallel with dask, '
-                                    'and write the canonical vo/d store laid out for patch reads, with the normalisation statistics of '
-                                    'the training span. Rerun the same command to resume after an interruption.')
+    pr = sub.add_parser('prepare', help='convert a catalog entry or files into a local training store (zarr), '
+                        'resumable', description='Read a catalog entry (era5_arco, era5_wb2, era5_local, ...) or a '
+                        'path once, in parallel with dask, and write the canonical vo/d store laid out for patch '
+                        'reads, with the normalisation statistics of the training span. Rerun the same command to '
+                        'resume after an interruption.')
     pr.add_argument('source', help='a catalog entry name or a path to a .zarr store or .nc file(s) (globs allowed)')
     pr.add_argument('--out', required=True, help='the zarr store to write, e.g. era5_ml120.zarr')
-    pr.add_argument('--time', nargs=2, metavar=('START', 'STOP'), help='time span to convert, e.g. 1979-01-01 2005-12-31 (default: all)')
-    pr.add_argument('--train', nargs=2, metavar=('START', 'STOP'), help='span the normalisation statistics are computed on (default: --time)')
-    pr.add_argument('--level', type=float, help="vertical level, model level or hPa (default: the entry's, or the only one)")
+    pr.add_argument('--time', nargs=2, metavar=('START', 'STOP'),
+                    help='time span to convert, e.g. 1979-01-01 2005-12-31 (default: all)')
+    pr.add_argument('--train', nargs=2, metavar=('START', 'STOP'),
+                    help='span the normalisation statistics are computed on (default: --time)')
+    pr.add_argument('--level', type=float,
+                    help="vertical level, model level or hPa (default: the entry's, or the only one)")
     pr.add_argument('--step', help="time step to keep, e.g. 3h (default: the entry's, or as stored)")
-    pr.add_argument('--rows-multiple', type=int, help='keep a number of latitude rows divisible by this, the SR factor (default 4: 721 -> 720)')
+    pr.add_argument('--rows-multiple', type=int,
+                    help='keep a number of latitude rows divisible by this, the SR factor (default 4: 721 -> 720)')
     pr.add_argument('--catalog', help='the catalog YAML for entry names (default: the packaged atmodist.yaml)')
     pr.add_argument('--param', action='append', default=[], metavar='KEY=VALUE',
                     help="an entry parameter, e.g. --param path='era5/*.nc' (repeatable)")
     pr.add_argument('--scheduler', metavar='ADDRESS',
                     help='a running dask.distributed scheduler, e.g. tcp://10.0.0.5:8786 (default: a local cluster)')
     pr.add_argument('--workers', type=int, help='workers of the local cluster (default: the CPU cores)')
-    pr.add_argument('--dry-run', action='store_true', help='print the plan (steps, bytes, disk, time estimate) without reading data')
+    pr.add_argument('--dry-run', action='store_true',
+                    help='print the plan (steps, bytes, disk, time estimate) without reading data')
     pr.add_argument('--no-progress', action='store_true', help='no progress bar')
 
 # %% ../nbs/90_cli.ipynb #c2d0e004
 def build_parser() -> ArgParser:
     "The `atmodist` argument parser with its subcommands."
-    p = ArgParser(prog='atmodist', description='AtmoDist: self-supervised representation learning for atmospheric dynamics. ' + _OVERRIDES)
+    p = ArgParser(prog='atmodist', description='AtmoDist: self-supervised representation learning for atmospheric '
+                  'dynamics. ' + _OVERRIDES)
     sub = p.add_subparsers(dest='cmd', metavar='COMMAND', parser_class=ArgParser)
     _synth_parser(sub); _prepare_parser(sub)
-    r = sub.add_parser('run', help='the whole pipeline: data, pretext, distance, GANs, evaluation, transfer, report', description=_OVERRIDES)
+    r = sub.add_parser('run', help='the whole pipeline: data, pretext, distance, GANs, evaluation, transfer, report',
+                       description=_OVERRIDES)
     _run_args(r, out_required=False)
     r.add_argument('--list-presets', action='store_true', help='list the presets, one line each')
     r.add_argument('--stages', help='comma-separated subset of stages to run')
-    r.add_argument('--dry-run', action='store_true', help='print the plan (data, sizes, memory, time estimates) without running anything')
-    pt = sub.add_parser('pretrain', help='data, normalisation, pretext training, its evaluation and the distance', description=_OVERRIDES)
+    r.add_argument('--dry-run', action='store_true',
+                   help='print the plan (data, sizes, memory, time estimates) without running anything')
+    pt = sub.add_parser('pretrain', help='data, normalisation, pretext training, its evaluation and the distance',
+                        description=_OVERRIDES)
     _run_args(pt)
-    sr = sub.add_parser('superres', help='train the super-resolution GANs on top of a pretext run', description=_OVERRIDES)
+    sr = sub.add_parser('superres', help='train the super-resolution GANs on top of a pretext run',
+                        description=_OVERRIDES)
     sr.add_argument('--pretext', required=True, help='a finished pretext run folder')
-    sr.add_argument('--content', choices=['mse', 'atmodist', 'both'], default='both', help='content loss of the GAN (default both)')
+    sr.add_argument('--content', choices=['mse', 'atmodist', 'both'], default='both',
+                    help='content loss of the GAN (default both)')
     _run_args(sr)
     ev = sub.add_parser('evaluate', help='evaluate the GANs of a run folder and write its report')
     ev.add_argument('--run', required=True, help='a run folder holding trained GANs')
     ev.add_argument('--device', help="'cpu', 'cuda' or 'cuda:N' (default: cuda when available)")
     ev.add_argument('--no-progress', action='store_true', help='no progress bars')
-    tr = sub.add_parser('transfer', help='few-label transfer: vortex tracking with and without AtmoDist pretraining', description=_OVERRIDES)
+    tr = sub.add_parser('transfer', help='few-label transfer: vortex tracking with and without AtmoDist pretraining',
+                        description=_OVERRIDES)
     tr.add_argument('--pretext', required=True, help='a finished pretext run folder')
     _run_args(tr)
     st = sub.add_parser('study', help='run a study: the pipeline over a small grid of settings, one factor at a time')
-    st.add_argument('--preset', default='demo', help="a study preset (default demo; see 'atmodist study --list-presets')")
+    st.add_argument('--preset', default='demo',
+                    help="a study preset (default demo; see 'atmodist study --list-presets')")
     st.add_argument('--quick', action='store_true', help="the 'quick' study: the same grid on the smoke preset")
     st.add_argument('--out', help='the study folder (resumed if it holds the same study)')
     st.add_argument('--device', help="'cpu', 'cuda' or 'cuda:N' (default: cuda when available)")
@@ -127,19 +137,21 @@ def build_parser() -> ArgParser:
     st.add_argument('--list-presets', action='store_true', help='list the study presets, one line each')
     b = sub.add_parser('bench', help='run a benchmark from bench/ (pairs, pretext, superres, synth, ...)')
     b.add_argument('name', help='which benchmark (bench/bench_NAME.py)')
-    b.add_argument('args', nargs=argparse.REMAINDER, help="the benchmark's own options (see 'atmodist bench NAME --help')")
+    b.add_argument('args', nargs=argparse.REMAINDER,
+                   help="the benchmark's own options (see 'atmodist bench NAME --help')")
     return p
 
 # %% ../nbs/90_cli.ipynb #96c076dc
 def _cmd_synth(a, ov):
     "Generate the shallow-water store."
-    require(a.preset in SWE_PRESET_NAMES, f"unknown dataset preset {a.preset!r}; choose one of {', '.join(SWE_PRESET_NAMES)}")
-    from atmodist_nb.data.synthetic import SWE_PRESETS, generate_swe
+    require(a.preset in SWE_PRESETS, f"unknown dataset preset {a.preset!r}; choose one of {', '.join(SWE_PRESETS)}")
+    from atmodist_nb.data.synthetic import generate_swe
     from atmodist_nb.core import config_override
     ov = {**{k: getattr(a, k) for k in ('nlat', 'nlon', 'days', 'seed') if getattr(a, k) is not None}, **ov}
     cfg = config_override(SWE_PRESETS[a.preset], ov)
     from atmodist_nb.core import data_root
-    path = generate_swe(cfg, a.out or data_root() / 'swe_default.zarr', device=a.device or 'cpu', progress=not a.no_progress)
+    path = generate_swe(cfg, a.out or data_root() / 'swe_default.zarr', device=a.device or 'cpu',
+                        progress=not a.no_progress)
     print(f'atmodist: dataset complete: {path}')
 
 def _params(words: list[str]) -> dict[str, str]:
@@ -152,21 +164,20 @@ def _params(words: list[str]) -> dict[str, str]:
 
 def _cmd_prepare(a, ov):
     "Convert a source into a local training store (or print the plan)."
-    require(not ov, f"prepare takes no config overrides ({', '.join('--' + k for k in ov)}); see 'atmodist prepare --help'")
+    require(not ov, f"prepare takes no config overrides ({', '.join('--' + k for k in ov)}); "
+            "see 'atmodist prepare --help'")
     params = _params(a.param)
     require(a.workers is None or a.workers >= 1, f"--workers {a.workers} is not a number of workers; give 1 or more, "
             "or leave --workers out for one per CPU core")
-    if a.step is not None:
-        import pandas as pd
-        try: ok = pd.Timedelta(a.step) > pd.Timedelta(0)
-        except (ValueError, TypeError): ok = False
-        require(ok, f"--step {a.step!r} is not a positive time step; write e.g. --step 3h (or leave it out: as stored)")
+    require(a.step is None or positive_step(a.step),
+            f"--step {a.step!r} is not a positive time step; write e.g. --step 3h (or leave it out: as stored)")
     from atmodist_nb.data.prepare import prepare_store
-    kw = dict(catalog=a.catalog, params=params, time=tuple(a.time) if a.time else None, train=tuple(a.train) if a.train else None,
-              level=a.level, step=a.step, scheduler=a.scheduler, workers=a.workers)
+    kw = dict(catalog=a.catalog, params=params, time=tuple(a.time) if a.time else None,
+              train=tuple(a.train) if a.train else None, level=a.level, step=a.step, scheduler=a.scheduler,
+              workers=a.workers)
     if a.rows_multiple is not None: kw['rows_multiple'] = a.rows_multiple
     res = prepare_store(a.source, a.out, **kw, dry_run=a.dry_run, progress=not a.no_progress)
-    print(res['text'] if a.dry_run else f"atmodist: {res['text']}")   # the plan, or one line: "prepared STORE: N steps, ..."
+    print(res['text'] if a.dry_run else f"atmodist: {res['text']}")   # the plan, or "prepared STORE: N steps, ..."
 
 # %% ../nbs/90_cli.ipynb #c2d0e007
 def _cmd_stages(a, ov, stages, upstream=None):
@@ -174,13 +185,14 @@ def _cmd_stages(a, ov, stages, upstream=None):
     from atmodist_nb import pipeline as pl
     cfg = pl.resolve_config(a.preset, a.config, ov, upstream=upstream)
     res = pl.run_pipeline(cfg, a.out, stages=stages, upstream=upstream, device=a.device, progress=not a.no_progress)
-    print(f"atmodist: done: {a.out}" + (f" (report: {Path(a.out) / 'report.md'})" if (Path(a.out) / 'report.md').exists() else ''))
+    report = Path(a.out) / 'report.md'
+    print(f"atmodist: done: {a.out}" + (f" (report: {report})" if report.exists() else ''))
     return res
 
 def _cmd_run(a, ov):
     "The whole pipeline, its plan, or the list of presets."
     if a.list_presets:
-        for name, line in RUN_PRESETS.items(): print(f'{name:10s} {line}')
+        for name, line in list_presets().items(): print(f'{name:10s} {line}')
         return
     stages = tuple(s.strip() for s in a.stages.split(',')) if a.stages else None
     if a.dry_run:
@@ -192,7 +204,8 @@ def _cmd_run(a, ov):
 
 def _cmd_study(a, ov):
     "Run a study preset into `a.out` (or list the presets)."
-    require(not ov, f"study takes no config overrides ({', '.join('--' + k for k in ov)}); a study preset names its points")
+    require(not ov, f"study takes no config overrides ({', '.join('--' + k for k in ov)}); "
+            "a study preset names its points")
     from atmodist_nb.study import STUDY_PRESETS, run_study, study_table
     if a.list_presets:
         for name, s in STUDY_PRESETS.items(): print(f'{name:10s} {s.description}')
@@ -206,7 +219,8 @@ def _cmd_study(a, ov):
 def _cmd_bench(a, ov):
     "Run bench/bench_NAME.py of the source checkout."
     root = project_root()
-    require(root is not None and (root / 'bench').is_dir(), "benchmarks live in the source checkout's bench/ folder; run from a checkout")
+    require(root is not None and (root / 'bench').is_dir(),
+            "benchmarks live in the source checkout's bench/ folder; run from a checkout")
     script = root / 'bench' / f'bench_{a.name}.py'
     known = ', '.join(sorted(p.stem[6:] for p in (root / 'bench').glob('bench_*.py')))
     require(script.exists(), f"unknown benchmark {a.name!r}; choose one of {known}")
@@ -228,10 +242,8 @@ def main(argv: list[str] | None = None, # command-line words (default: sys.argv[
         elif a.cmd == 'prepare': _cmd_prepare(a, ov)
         elif a.cmd == 'run': _cmd_run(a, ov)
         elif a.cmd == 'pretrain':
-            from atmodist_nb.pipeline import PRETEXT_STAGES
             _cmd_stages(a, ov, PRETEXT_STAGES)
         elif a.cmd == 'superres':
-            from atmodist_nb.pipeline import superres_stages
             _cmd_stages(a, ov, superres_stages(a.content), upstream=a.pretext)
         elif a.cmd == 'transfer': _cmd_stages(a, ov, ('transfer',), upstream=a.pretext)
         elif a.cmd == 'evaluate':

@@ -52,7 +52,7 @@ SR_GAN = ('gan_steps', 'lr_final', 'lr_drop', 'adv_weight', 'balance', 'balance_
 def point_stages(overrides: dict, # dotted config keys a point changes
                 ) -> tuple[str, ...]: # stages to run in the point's folder, in pipeline order
     "The stages a study point runs itself: those its overrides change, then the evaluation and the report."
-    from atmodist_nb.pipeline import STAGES
+    from atmodist_nb.config import STAGES
     need = set()
     for key in overrides:
         sec, _, rest = key.partition('.')
@@ -72,7 +72,7 @@ BASE_STAGES = ('data', 'norm', 'pretext', 'pretext_eval', 'sr_pretrain', 'sr_mse
 # %% ../nbs/52_study.ipynb #362693d2
 def _grid(preset: str, pixel: float, tap: str) -> tuple[StudyPoint, ...]:
     "Base point, then one factor at a time: encoder steps and width, tap, stem, pixel term, content alone, SR budget."
-    from atmodist_nb.pipeline import PRESETS
+    from atmodist_nb.config import PRESETS
     run = PRESETS[preset]; sr, pm = run.superres, run.pretext.model
     def sr_budget(x: float) -> dict:
         return {f'superres.{k}': max(1, round(getattr(sr, k) * x)) for k in ('pretrain_steps', 'gan_steps', 'lr_drop')}
@@ -101,7 +101,7 @@ STUDY_PRESETS: dict[str, StudyConfig] = _study_presets()
 # %% ../nbs/52_study.ipynb #6051515d
 def point_config(study: StudyConfig, point: StudyPoint):
     "The run config of one study point: the study's preset, its overrides, then the point's."
-    from atmodist_nb.pipeline import resolve_config
+    from atmodist_nb.config import resolve_config
     return resolve_config(study.preset, overrides={**study.overrides, **point.overrides})
 
 # %% ../nbs/52_study.ipynb #d5660197

@@ -13,12 +13,12 @@ from .core import (AtmoError, require, RunDir, atomic_write, save_figure, write_
                               get_device, autocast, progress as _progress)
 from .sphere import EARTH_RADIUS_KM, great_circle_km, nearest_index
 from .data.hurdat2 import HURDAT2_COLUMNS
+from .config import TransferConfig, TRANSFER_METHODS as METHODS   # configs live in `config` (no torch)
 
 # %% auto #0
-__all__ = ['KM_PER_DEG', 'METHODS', 'TRANSFER_PRESETS', 'gaussian_vortices', 'displacement_km', 'offset_position', 'is_global',
+__all__ = ['KM_PER_DEG', 'TRANSFER_PRESETS', 'gaussian_vortices', 'displacement_km', 'offset_position', 'is_global',
            'track_vortices', 'make_samples', 'join_tracks', 'tracks_for', 'extract_patches', 'make_head', 'TrackNet',
-           'feature_dim', 'TransferConfig', 'split_tracks_by_time', 'resolve_n_tracks', 'plot_learning_curve',
-           'run_transfer']
+           'feature_dim', 'split_tracks_by_time', 'resolve_n_tracks', 'plot_learning_curve', 'run_transfer']
 
 # %% ../nbs/35_transfer.ipynb #764621fd
 def gaussian_vortices(lats: np.ndarray,    # (H,) degrees north (descending, like the canonical dataset)
@@ -339,47 +339,6 @@ def feature_dim(encoder: nn.Module, channels: int, patch: int) -> int:
         why = str(e).splitlines()[0]
         raise AtmoError(f"the encoder does not accept ({channels}, {patch}, {patch}) patches ({why}); use a larger --patch") from None
     finally: encoder.train(was)
-
-# %% ../nbs/35_transfer.ipynb #97db9a05
-METHODS = ('persistence', 'extrapolation', 'scratch', 'probe_random', 'probe', 'finetune')
-
-@dataclass(frozen=True)
-class TransferConfig:
-    "Few-label transfer experiment: predict a vortex's 24 h displacement and intensity change from patches around it."
-    patch: int = 160                   # patch edge, grid points: the pretext run's patch (160 = reference, ERA5 0.25°)
-    lead_hours: int = 24               # prediction lead, hours
-    history_hours: int = 6             # past frame and extrapolation span, hours (0 = one frame, no extrapolation)
-    n_tracks: tuple[int, ...] = (10, 30, 100, 300, 0)  # labelled tracks per run; 0 = all available
-    seeds: tuple[int, ...] = (0, 1, 2) # one run per seed (track subset, init, batches)
-    steps: int = 300                   # optimiser steps per run
-    batch: int = 32                    # samples per step
-    lr: float = 1e-3                   # AdamW learning rate of the head (and of the scratch encoder)
-    lr_encoder: float = 1e-4           # learning rate of the pretrained encoder when fine-tuning
-    weight_decay: float = 1e-4         # AdamW weight decay
-    head_hidden: int = 0               # hidden units of the head (0 = linear)
-    intensity_weight: float = 0.5      # weight of the intensity loss relative to the displacement loss
-    intensity: str = 'auto'            # intensity column: 'auto' (vo_max, else max_wind), 'vo_max', 'max_wind'
-    tracks: str = ''                   # labels: '' = vortex tracker on the data; else a HURDAT2 path or catalog entry ('hurdat2')
-    methods: tuple[str, ...] = METHODS # which methods to run
-    test_frac: float = 0.3             # share of the time steps held out (the last ones) when run_transfer gets no eval_span
-    split_seed: int = 0                # seed of the test-sample cap's subset
-    max_test_samples: int = 4000       # cap on test samples (fixed random subset; 0 = all)
-    eval_batch: int = 256              # samples per evaluation batch
-    amp: bool = True                   # bf16 autocast on CUDA (ignored on CPU)
-
-    def __post_init__(self):
-        bad = sorted(set(self.methods) - set(METHODS))
-        require(not bad, f"unknown transfer method {bad[:1]}; choose from {', '.join(METHODS)}")
-        require(self.patch >= 4 and self.lead_hours > 0 and self.history_hours >= 0, "patch must be >= 4, lead_hours > 0, history_hours >= 0")
-        require(all(n >= 0 for n in self.n_tracks) and len(self.n_tracks), "n_tracks must be non-empty and non-negative (0 = all)")
-        require(len(self.seeds) and all(x >= 0 for x in self.seeds), "seeds must be a non-empty list of non-negative ints")
-        require(self.batch >= 2 and self.steps >= 1, "batch must be >= 2 and steps >= 1")
-        require(0 < self.test_frac < 1, f"test_frac {self.test_frac} must be between 0 and 1")
-
-    @property
-    def n_frames(self) -> int:
-        "Input frames per sample: t − history and t (or t alone)."
-        return 2 if self.history_hours > 0 else 1
 
 # %% ../nbs/35_transfer.ipynb #d5695622
 TRANSFER_PRESETS: dict[str, TransferConfig] = {

@@ -33,7 +33,7 @@ def test_pretext_training_and_distance_on_cuda(tmp_path):
     assert float(loss(x.detach(), x.detach())) == 0.0
 
 def test_gan_training_and_whole_field_on_cuda(tmp_path):
-    from atmodist_nb.pipeline import PRESETS
+    from atmodist_nb.config import PRESETS
     from atmodist_nb.data.pairs import SRSampler
     from atmodist_nb.train.pretext import toy_fields
     from atmodist_nb.train.superres import pretrain_generator, train_gan, load_generator

@@ -3,7 +3,7 @@ end to end; the offline plan of the paper's run."""
 import json
 from pathlib import Path
 import numpy as np, pandas as pd, xarray as xr
-from atmodist_nb.pipeline import STAGES
+from atmodist_nb.config import STAGES
 
 REQUIRED = ['pretext.top1', 'pretext.top3', 'pretext.chance', 'distance.spearman', 'distance.separability', 'l2.separability',
             'ssim.separability', 'explain.trained.spearman_enstrophy', 'explain.shuffled.peak_dist', 'data.train_dates', 'data.grid_rule',

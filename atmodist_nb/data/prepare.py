@@ -13,7 +13,7 @@ from .catalog import open_source, validate_dataset
 from .normalize import NormStats, fit_norm
 
 # %% auto #0
-__all__ = ['LAYOUT', 'BLOCK_BYTES', 'RECORDED_READ_MB_S', 'trim_rows', 'estimate_plan', 'dask_backend', 'store_kind',
+__all__ = ['LAYOUT', 'BLOCK_BYTES', 'RECORDED_READ_MB_S', 'trim_rows', 'fmt_gb', 'estimate_plan', 'dask_backend', 'store_kind',
            'local_folder', 'prepare_store', 'verify_store', 'check_store', 'store_stats', 'store_reads']
 
 # %% ../../nbs/06_data.prepare.ipynb #d3396a36
@@ -42,7 +42,9 @@ def trim_rows(ds: xr.Dataset,         # canonical dataset, lat north → south
     return ds.isel(lat=slice(north, n - south)), dropped
 
 # %% ../../nbs/06_data.prepare.ipynb #845e4293
-def _gb(x: float) -> str: return f"{x / 1e9:,.1f} GB" if x >= 1e8 else f"{x / 1e6:,.1f} MB"
+def fmt_gb(x: float) -> str:
+    "A byte count for people: GB from 0.1 GB up, else MB."
+    return f"{x / 1e9:,.1f} GB" if x >= 1e8 else f"{x / 1e6:,.1f} MB"
 
 def _n_train(ds: xr.Dataset, train) -> int:
     "Steps in the training span `train` (inclusive dates), or all."
@@ -79,8 +81,8 @@ def estimate_plan(ds: xr.Dataset,              # the lazy canonical source (afte
     plan['text'] = '\n'.join([
         f"prepare: {T} steps {plan['time'][0]} .. {plan['time'][1]}, grid {H} x {W}" + (f" ({rows_dropped} row(s) dropped)" if rows_dropped else '') + f", {C} variables",
         f"  1. open the source (metadata only){'; vo, d derived from u, v by vector SHT' if derived else ''}",
-        f"  2. read {_gb(read)} ({source_bytes_per_value} B per value), {workers} worker(s)",
-        f"  3. write {_gb(write)} to the store (disk needed {_gb(plan['disk_needed'])})",
+        f"  2. read {fmt_gb(read)} ({source_bytes_per_value} B per value), {workers} worker(s)",
+        f"  3. write {fmt_gb(write)} to the store (disk needed {fmt_gb(plan['disk_needed'])})",
         f"  4. fit normalisation on the training span ({n_tr} steps, read back locally)",
         f"  estimated time {plan['seconds'] / 3600:.2f} h at {rate:g} MB/s ({rate_src})",
         f"  training memory: in memory {plan['memory_in_memory_gb']:.1f} GB (bf16, {n_tr} steps) vs streaming {stream_gb:.2f} GB ({win}-step windows)"])
@@ -398,7 +400,7 @@ def _consolidate(out: Path) -> None:
 def _summary(out: Path, plan: dict) -> dict:
     size = sum(f.stat().st_size for f in out.rglob('*') if f.is_file())
     return {**{k: v for k, v in plan.items() if k != 'text'}, 'store': str(out), 'store_bytes': size,
-            'text': f"prepared {out}: {plan['n_time']} steps, grid {plan['grid'][0]} x {plan['grid'][1]}, {_gb(size)} on disk"}
+            'text': f"prepared {out}: {plan['n_time']} steps, grid {plan['grid'][0]} x {plan['grid'][1]}, {fmt_gb(size)} on disk"}
 
 # %% ../../nbs/06_data.prepare.ipynb #f5e8e14c
 def _arrays(path: Path) -> dict[str, dict]:

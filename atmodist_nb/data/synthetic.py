@@ -13,46 +13,15 @@ from ..core import (AtmoError, require, config_to_dict, config_from_dict, config
                               save_checkpoint, load_checkpoint, fault_point)
 from ..core import progress as _progress
 from ..sphere import EARTH_RADIUS_M, resolved_lmax
+from ..config import SWEConfig, SWE_PRESETS   # configs live in `config`, which loads no torch
 
 # %% auto #0
-__all__ = ['EARTH_RADIUS', 'EARTH_OMEGA', 'GRAVITY', 'SWE_PRESETS', 'SWEConfig', 'sim_grid', 'default_forcing_band', 'stable_dt',
-           'resolve_swe', 'swe_grid', 'ForcedSWE', 'cpu_threads', 'energy_series', 'is_complete', 'generate_swe',
-           'open_swe', 'swe_cache_path']
+__all__ = ['EARTH_RADIUS', 'EARTH_OMEGA', 'GRAVITY', 'sim_grid', 'default_forcing_band', 'stable_dt', 'resolve_swe', 'swe_grid',
+           'ForcedSWE', 'cpu_threads', 'energy_series', 'is_complete', 'generate_swe', 'open_swe', 'swe_cache_path']
 
 # %% ../../nbs/01_data.synthetic.ipynb #eb01ea23
 EARTH_RADIUS = EARTH_RADIUS_M                      # m: the package's one Earth radius (`atmodist_nb.sphere`)
 EARTH_OMEGA, GRAVITY = 7.292e-5, 9.80616           # rad s-1, m s-2 (torch-harmonics' values)
-
-@dataclass(frozen=True)
-class SWEConfig:
-    "Forced shallow water on the sphere: output grid, time span, physics and output; defaults are the 2-core demo."
-    nlat: int = 128                   # output latitudes, poles included (equiangular); resolves degrees < (nlat + 1) // 2
-    nlon: int | None = None           # output longitudes; None: 2 * nlat
-    lmax: int | None = None           # simulated degrees 0..lmax-1; None: (nlat + 1) // 2, all that the output grid resolves
-    dt_seconds: float | None = None   # time step; None: `stable_dt(lmax)`; must divide the output interval
-    spinup_days: float = 20.          # integrated, not written, before the first output
-    days: float = 90.                 # span of the output
-    out_every_hours: int = 3          # output interval
-    start: str = '2000-01-01'         # date of the first output
-    seed: int = 0                     # seeds the initial noise and the forcing
-    mean_depth: float = 2000.         # m; sets the gravity-wave speed sqrt(g H) and the Rossby radius
-    jet_speed: float = 30.            # m s-1, the relaxation jet in each hemisphere (0: none)
-    jet_lat: float = 45.              # degrees, latitude of the jets
-    jet_width: float = 10.            # degrees, Gaussian half-width of the jets
-    forcing_rms: float = 2.5e-10      # s-2, grid-point rms of the stochastic vorticity forcing
-    forcing_band: tuple[int, int] | None = None   # forced degrees l (inclusive); None: `default_forcing_band(lmax)`
-    forcing_days: float = 2.          # decorrelation time of the forcing (AR(1))
-    div_forcing_rms: float = 2e-9     # s-2, grid-point rms of the stochastic divergence forcing, same band (0: none)
-    div_forcing_hours: float = 1.     # its decorrelation time (AR(1)), hours: short, so that it excites gravity waves
-    div_forcing_slope: float = 2.     # its variance per coefficient grows as l**slope: it acts mostly at small scales
-    drag_days: float = 5.             # linear drag on vorticity (toward the jet) and divergence
-    thermal_days: float = 10.         # relaxation of geopotential toward the jet's balanced state
-    hyperdiff_hours: float = 6.       # e-folding time of the smallest simulated scale (degree lmax-1) under hyperdiffusion
-    hyperdiff_order: int = 8          # hyperdiffusion is (-laplacian)^order
-    chunk_steps: int = 8              # output times per zarr chunk (and per checkpoint)
-    store_uv: bool = False            # also write winds `u`, `v`
-    store_z: bool = False             # also write geopotential `z`
-    dtype: str = 'float32'            # model precision: 'float32' or 'float64'
 
 # %% ../../nbs/01_data.synthetic.ipynb #2b041aa8
 def sim_grid(lmax: int,             # simulated degrees 0..lmax-1
@@ -116,15 +85,6 @@ def resolve_swe(cfg: SWEConfig) -> SWEConfig:
     require(len(band) == 2 and 1 <= band[0] <= band[1] < lmax, f"forcing_band {band} must lie within 1..{lmax - 1} "
             f"(lmax {lmax}); leave it unset for {default_forcing_band(lmax)} on this grid")
     return replace(cfg, nlon=nlon, lmax=lmax, dt_seconds=float(dt), forcing_band=band)
-
-# %% ../../nbs/01_data.synthetic.ipynb #1c6090ec
-SWE_PRESETS: dict[str, SWEConfig] = {
-    'ci':    SWEConfig(nlat=32, days=21., spinup_days=10., forcing_rms=1e-10, forcing_band=(2, 3), div_forcing_rms=0.),
-    'smoke': SWEConfig(nlat=48, days=36., spinup_days=10., forcing_rms=1.2e-10, forcing_band=(3, 5),
-                       div_forcing_rms=0.),
-    'demo':  SWEConfig(),
-    'gpu':   SWEConfig(nlat=360, days=365.),
-}
 
 # %% ../../nbs/01_data.synthetic.ipynb #5d045a9c
 def swe_grid(cfg: SWEConfig) -> tuple[np.ndarray, np.ndarray]:

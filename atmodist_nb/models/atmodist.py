@@ -7,51 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import AtmoError, require
+from ..config import AtmoDistConfig   # configs live in `config`, which loads no torch
 
 # %% auto #0
-__all__ = ['ENCODERS', 'AtmoDistConfig', 'Encoder', 'register_encoder', 'BasicBlock', 'BlurPool', 'ResNetEncoder',
-           'ComparisonHead', 'AtmoDist', 'Attention', 'ViTBlock', 'sincos_2d', 'ViTEncoder']
-
-# %% ../../nbs/10_models.atmodist.ipynb #937fe050
-@dataclass(frozen=True)
-class AtmoDistConfig:
-    "Shape of the AtmoDist network; the defaults are the reference ResnetSmall (23 classes, 160×160×2 patches)."
-    in_channels: int = 2                     # input channels (vo, d)
-    widths: tuple[int, ...] = (16, 32, 64, 128)  # channels of the residual stages
-    blocks: int | tuple[int, ...] = 6        # basic blocks per stage (one int for all, or one per stage)
-    n_classes: int = 23                      # Δt classes K
-    patch: int = 160                         # patch edge the head is built for, grid points
-    stem_kernel: int = 8                     # kernel of the stride-2 stem convolution
-    stem_pool: bool = True                   # 3×3 stride-2 max-pool after the stem
-    stem: str = 'reference'                  # 'reference': strided conv and max-pool; 'blur': blur before each stride
-    head_width: int = 128                    # channels of the comparison head's convolutions
-    encoder: str = 'resnet'                  # key in `ENCODERS`
-    vit_patch: int | None = None             # ViT token edge, grid points; None: largest power of two <= patch/8 (160 → 16)
-    vit_dim: int = 192                       # ViT token width (a multiple of 4 and of vit_heads)
-    vit_depth: int = 5                       # ViT pre-norm transformer blocks
-    vit_heads: int = 3                       # attention heads per block
-    vit_mlp: int = 4                         # MLP hidden width as a multiple of vit_dim
-
-    def __post_init__(self):
-        require(self.stem in ('reference', 'blur'), f"stem {self.stem!r} is not known; use 'reference' or 'blur'")
-        require(len(self.widths) >= 1 and all(w >= 1 for w in self.widths), f"widths {self.widths} must be a non-empty list of positive ints")
-        require(self.n_classes >= 2, f"n_classes {self.n_classes} must be at least 2")
-        require(len(self.stage_blocks) == len(self.widths) and min(self.stage_blocks) >= 1,
-                f"blocks {self.blocks} must be one positive int or one per stage ({len(self.widths)} stages)")
-        require(self.vit_dim % 4 == 0 and self.vit_dim % self.vit_heads == 0,
-                f"vit_dim {self.vit_dim} must be a multiple of 4 and of vit_heads {self.vit_heads}; e.g. vit_dim={12 * self.vit_heads}")
-        require(min(self.vit_depth, self.vit_heads, self.vit_mlp, self.vit_patch or 1) >= 1,
-                "vit_patch, vit_depth, vit_heads and vit_mlp must be positive")
-
-    @property
-    def stage_blocks(self) -> tuple[int, ...]:
-        "Number of residual blocks in each stage."
-        return (self.blocks,) * len(self.widths) if isinstance(self.blocks, int) else tuple(self.blocks)
-
-    @property
-    def vit_token(self) -> int:
-        "ViT token edge in grid points: `vit_patch`, or the largest power of two <= patch/8 (8–15 tokens a side)."
-        return self.vit_patch or 1 << max(0, (self.patch // 8).bit_length() - 1)
+__all__ = ['ENCODERS', 'Encoder', 'register_encoder', 'BasicBlock', 'BlurPool', 'ResNetEncoder', 'ComparisonHead', 'AtmoDist',
+           'Attention', 'ViTBlock', 'sincos_2d', 'ViTEncoder']
 
 # %% ../../nbs/10_models.atmodist.ipynb #b6fea336
 def _conv_out(n: int, k: int, s: int, p: int) -> int:
@@ -112,7 +72,6 @@ class BlurPool(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return F.conv2d(x, self.kernel.to(x.dtype), stride=self.stride, padding=1, groups=x.shape[1])
-
 
 # %% ../../nbs/10_models.atmodist.ipynb #f5b1ff03
 @register_encoder('resnet')

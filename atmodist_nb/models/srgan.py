@@ -8,36 +8,11 @@ import math
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import AtmoError, require
+from ..config import GeneratorConfig, DiscriminatorConfig   # configs live in `config` (no torch)
 
 # %% auto #0
-__all__ = ['SKIPS', 'GeneratorConfig', 'DiscriminatorConfig', 'WrapConv2d', 'icnr_', 'factor_stages', 'Upsample', 'upscale',
-           'ResBlock', 'Generator', 'n_params', 'Discriminator', 'lowres']
-
-# %% ../../nbs/20_models.srgan.ipynb #f458b93d
-@dataclass(frozen=True)
-class GeneratorConfig:
-    "The PhIRE generator: defaults are the 4x reference (≈1.5 M parameters)."
-    channels: int = 2         # input = output channels (vo, d)
-    width: int = 64           # feature channels
-    blocks: int = 16          # residual blocks (two 3x3 convs each, no batch norm)
-    factor: int = 4           # upscale factor; split into x2 stages and other prime sub-pixel stages
-    kernel_in: int = 9        # edge of the input conv
-    kernel_out: int = 9       # edge of the output conv
-    act: str = 'leaky'        # 'leaky' (LeakyReLU 0.2, the AtmoDist reference's PhIRE fork) or 'relu' (original PhIRE)
-    lon_wrap: bool = False    # pad circularly in longitude (W) and by replication in latitude (H), for whole global fields
-    skip: str = 'none'        # 'none' (the reference) or 'bicubic'/'bilinear': add that upscaling of the input (not in PhIRE)
-
-    def __post_init__(self):
-        require(self.skip in ('none', 'bicubic', 'bilinear'), f"generator skip {self.skip!r} is unknown; use 'none', 'bicubic' or 'bilinear'")
-
-@dataclass(frozen=True)
-class DiscriminatorConfig:
-    "The PhIRE discriminator: eight 3x3 convs (32→256 filters, strides 1,2,...), dense 1024 → 1."
-    channels: int = 2                           # input channels (vo, d)
-    widths: tuple[int, ...] = (32, 32, 64, 64, 128, 128, 256, 256) # filters of the convs
-    strides: tuple[int, ...] = (1, 2, 1, 2, 1, 2, 1, 2)             # their strides
-    dense: int = 1024                           # hidden dense width
-    slope: float = 0.2                          # LeakyReLU negative slope
+__all__ = ['SKIPS', 'WrapConv2d', 'icnr_', 'factor_stages', 'Upsample', 'upscale', 'ResBlock', 'Generator', 'n_params',
+           'Discriminator', 'lowres']
 
 # %% ../../nbs/20_models.srgan.ipynb #33fcf606
 class WrapConv2d(nn.Conv2d):
@@ -100,7 +75,6 @@ def upscale(x: torch.Tensor,     # (B, C, h, w) low-resolution fields
     x = F.pad(F.pad(x, (p, p, 0, 0), mode='circular' if wrap else 'replicate'), (0, 0, p, p), mode='replicate')
     c = factor * p
     return F.interpolate(x, scale_factor=factor, mode=mode, align_corners=False)[..., c:-c, c:-c]
-
 
 # %% ../../nbs/20_models.srgan.ipynb #3cba265b
 class ResBlock(nn.Module):

@@ -12,46 +12,12 @@ from ..core import (AtmoError, require, get_device, autocast, seed_everything, c
                               write_json, read_json, read_jsonl, save_figure, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
                               RunDir, progress, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics)
 from ..models.atmodist import AtmoDist, AtmoDistConfig
+from ..config import PretextConfig   # configs live in `config`, which loads no torch
 from ..data.pairs import PairSampler
 
 # %% auto #0
-__all__ = ['PRETEXT_PRESETS', 'PretextConfig', 'toy_fields', 'evaluate_pretext', 'make_optimizer', 'train_step', 'train_pretext',
+__all__ = ['PRETEXT_PRESETS', 'toy_fields', 'evaluate_pretext', 'dist_setup', 'make_optimizer', 'train_step', 'train_pretext',
            'plot_pretext', 'load_pretext']
-
-# %% ../../nbs/11_train.pretext.ipynb #4b35d8a3
-@dataclass(frozen=True)
-class PretextConfig:
-    "Pretext training settings; the defaults are the reference set-up (ERA5, ResnetSmall, SGD 0.1, batch 128)."
-    model: AtmoDistConfig = AtmoDistConfig()  # network shape (also fixes patch and n_classes)
-    batch: int = 128                # pairs per step (per process under DDP)
-    optimizer: str = 'sgd'          # 'sgd' (momentum) or 'adam'
-    lr: float = 0.1                 # peak learning rate
-    momentum: float = 0.9           # SGD momentum (Adam: beta1)
-    weight_decay: float = 1e-4      # L2 weight decay
-    clip: float = 5.0               # max global gradient norm; 0 disables clipping
-    warmup_steps: int = 1000        # linear warm-up from lr/100
-    plateau_factor: float = 0.1     # lr multiplier when the eval loss stops improving
-    plateau_patience: int = 5       # evaluations without improvement before reducing lr
-    min_lr: float = 1e-5            # floor of the plateau reductions
-    steps: int = 200_000            # optimizer steps in all
-    eval_every: int = 2000          # steps between evaluations (and lr-plateau checks)
-    eval_batches: int = 20          # batches per evaluation
-    log_every: int = 100            # steps between metric rows (and non-finite checks)
-    checkpoint_every: int = 2000    # steps between checkpoints
-    keep_checkpoints: int = 3       # checkpoints kept (oldest removed)
-    lat_band: float = 60.           # every patch row within ±lat_band degrees latitude
-    seed: int = 0                   # weight init and pair sampling (process r uses seed + r)
-    amp: bool = True                # bf16 autocast (CUDA only)
-    channels_last: bool = True      # channels-last memory layout (CUDA only)
-    compile: bool = False           # torch.compile the model
-    compile_mode: str = 'default'   # torch.compile mode ('default', 'max-autotune-no-cudagraphs', ...)
-
-    def __post_init__(self):
-        require(self.optimizer in ('sgd', 'adam'), f"optimizer {self.optimizer!r} is not known; use 'sgd' or 'adam'")
-        require(self.batch >= 1 and self.steps >= 1, f"batch ({self.batch}) and steps ({self.steps}) must be positive")
-        require(min(self.eval_every, self.log_every, self.checkpoint_every, self.keep_checkpoints) >= 1,
-                "eval_every, log_every, checkpoint_every and keep_checkpoints must be at least 1")
-        require(self.lr > 0 and self.clip >= 0, f"lr ({self.lr}) must be positive and clip ({self.clip}) not negative")
 
 # %% ../../nbs/11_train.pretext.ipynb #d0f94dd5
 PRETEXT_PRESETS: dict[str, PretextConfig] = {
@@ -129,7 +95,7 @@ def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mod
             'confusion': conf.tolist(), 'acc_per_lag': [float(a) if c > 0 else None for a, c in zip(per, conf.sum(1))]}
 
 # %% ../../nbs/11_train.pretext.ipynb #03ca3947
-def _dist_setup(device) -> tuple[int, int, torch.device, bool]:
+def dist_setup(device) -> tuple[int, int, torch.device, bool]:
     "(rank, world size, device, created) — joins the process group that `torchrun` describes when WORLD_SIZE > 1."
     world = int(os.environ.get('WORLD_SIZE', '1'))
     dev = get_device(device)
@@ -193,7 +159,7 @@ def train_pretext(cfg: PretextConfig,         # training settings
                   fault_step: int | None = None, # tests only: make the loss NaN at this step
                  ) -> dict:                    # step, completed, last train loss/acc, pairs_per_s, final eval
     "Train (or resume) the pretext task in `run_dir`; under torchrun each process draws its own pairs and rank 0 writes."
-    rank, world, device, created = _dist_setup(device)
+    rank, world, device, created = dist_setup(device)
     try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, eval_data, device, rank, world, progress, max_steps, fault_step)
     finally:
         if created: dist.destroy_process_group()

@@ -12,44 +12,11 @@ from ..core import (AtmoError, require, get_device, autocast, seed_everything, c
                               save_checkpoint, load_checkpoint, rng_state, set_rng_state, RunDir, read_jsonl, read_json,
                               save_figure, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics, progress as _progress)
 from ..models.srgan import Generator, Discriminator, GeneratorConfig, DiscriminatorConfig
+from ..config import SRConfig   # configs live in `config`, which loads no torch
 
 # %% auto #0
-__all__ = ['SRConfig', 'check_srconfig', 'pretrain_config', 'PretrainStep', 'GANStep', 'plot_losses', 'pretrain_generator',
-           'load_generator', 'WithPixelTerm', 'build_gan', 'train_gan']
-
-# %% ../../nbs/21_train.superres.ipynb #c8c9a8ce
-@dataclass(frozen=True)
-class SRConfig:
-    "Super-resolution training; defaults follow the AtmoDist/PhIRE reference (batch 64, Adam 1e-4 → 1e-5 for the last quarter, adversarial weight 0.001)."
-    generator: GeneratorConfig = field(default_factory=GeneratorConfig)             # the generator (its `factor` is the upscale factor)
-    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig) # the discriminator
-    patch: int = 96                # high-resolution patch edge (low-resolution edge = patch / factor)
-    batch: int = 64                # patches per step (per process under DDP)
-    pretrain_steps: int = 20_000   # generator-only steps on pixel MSE
-    gan_steps: int = 40_000        # adversarial steps
-    lr: float = 1e-4               # Adam learning rate (pretraining unless `pretrain_lr` is set, and the GAN until `lr_drop`)
-    pretrain_lr: float | None = None # Adam learning rate of the MSE pretraining; None: `lr` (the reference pretrains at 1e-4)
-    lr_final: float = 1e-5         # GAN learning rate from step `lr_drop` on
-    lr_drop: int = 30_000          # GAN step at which the learning rate drops to `lr_final`
-    adv_weight: float = 1e-3       # weight of the adversarial term in the generator loss
-    content: str = 'mse'           # content loss: 'mse' (pixel) or 'atmodist' (the learned distance)
-    pixel_weight: float = 0.0      # AtmoDist content only: + this × pixel MSE (0: the distance alone, as the reference)
-    balance: bool = True           # PhIRE's rule: extra G steps while D loss < balance_low, extra D steps while > balance_high
-    balance_low: float = 0.46      # the reference's threshold (python/phire/PhIREGANs.py, PhIREGANs.train)
-    balance_high: float = 0.6      # the reference's threshold (same place)
-    balance_max: int = 2           # at most this many G (and D) updates per step: the reference's cap, one extra each
-    amp: bool = True               # bf16 autocast (CUDA only)
-    channels_last: bool = True     # channels-last memory format (CUDA only)
-    compile: bool = False          # torch.compile the networks and the content loss
-    checkpoint_every: int = 1000   # steps between checkpoints
-    keep_checkpoints: int = 2      # newest checkpoints kept
-    log_every: int = 50            # steps between metrics rows (means over the interval)
-    eval_every: int = 1000         # steps between evaluations on the held-out sampler (if one is given)
-    eval_batches: int = 4          # held-out batches per evaluation
-    seed: int = 0                  # seeds weight init
-
-    @property
-    def factor(self) -> int: return self.generator.factor
+__all__ = ['check_srconfig', 'pretrain_config', 'PretrainStep', 'GANStep', 'plot_losses', 'pretrain_generator', 'load_generator',
+           'WithPixelTerm', 'build_gan', 'train_gan']
 
 # %% ../../nbs/21_train.superres.ipynb #e3102299
 def check_srconfig(cfg: SRConfig) -> SRConfig:
@@ -370,7 +337,6 @@ class WithPixelTerm(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return self.content(pred, target) + self.weight * F.mse_loss(pred.float(), target.float())
-
 
 # %% ../../nbs/21_train.superres.ipynb #24a53210
 def build_gan(cfg: SRConfig, content_loss: nn.Module, device) -> tuple[GANStep, Generator, Discriminator, torch.optim.Optimizer, torch.optim.Optimizer]:
