@@ -159,7 +159,7 @@ RANKS = textwrap.dedent('''
         def load_state_dict(self, s): src.load_state_dict(s)
     cfg = replace(PRETEXT_PRESETS['smoke'], steps=50, checkpoint_every=50, log_every=10, batch=8)
     train_pretext(cfg, Rec(), None, run, progress=False)
-    blocks = sorted(set((torch.searchsorted(torch.as_tensor(src.spans[:, 0]), torch.cat(firsts), right=True) - 1).tolist()))
+    blocks = sorted(set((torch.searchsorted(torch.as_tensor([s.start for s in src.spans]), torch.cat(firsts), right=True) - 1).tolist()))
     out = {'blocks': blocks, 'n': len(src.spans), 'epoch': src.epoch, 'drawn': src.drawn}
     with open(f'{run}.rank{rank}.json', 'w') as f: json.dump(out, f)   # a file per rank: the ranks' stdout lines can interleave
 ''')

@@ -4,14 +4,14 @@
 
 # %% ../../nbs/04_data.pairs.ipynb #427aafec
 from __future__ import annotations
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Protocol, Sequence, runtime_checkable
 import numpy as np, torch, torch.nn.functional as F
 import xarray as xr
 from ..core import AtmoError, require
 
 # %% auto #0
-__all__ = ['class_hours', 'split_time', 'patch_rows', 'PairIndex', 'draw_index', 'PatchTable', 'wrap_columns_', 'PairSampler',
-           'SRSampler', 'PairDataset', 'pair_loader']
+__all__ = ['class_hours', 'split_time', 'patch_rows', 'PairIndex', 'draw_index', 'PatchTable', 'wrap_columns_', 'PairSource',
+           'PairSampler', 'coarsen', 'SRSampler', 'PairDataset', 'pair_loader']
 
 # %% ../../nbs/04_data.pairs.ipynb #15657922
 def class_hours(n_classes: int = 23,      # number of Δt classes K
@@ -153,6 +153,15 @@ def _as_table(fields, patch: int) -> PatchTable:
         return fields
     return PatchTable(fields, patch)
 
+# %% ../../nbs/04_data.pairs.ipynb #72bc64e1
+@runtime_checkable
+class PairSource(Protocol):
+    "What a training loop needs of a sampler: batches, and a state to save and restore for an exact resume."
+    def sample(self, batch: int) -> tuple[torch.Tensor, ...]: ...   # (x1, x2, labels) or (low_res, hr)
+    def state_dict(self) -> dict: ...                              # where the draws stand (a checkpoint keeps it)
+    def load_state_dict(self, state: dict) -> None: ...            # continue exactly from `state_dict()`
+
+
 # %% ../../nbs/04_data.pairs.ipynb #be6be1ae
 class PairSampler:
     "Δt pairs cut from device-resident fields (T, C, H, W): `sample(B)` → (x1, x2, labels), label = Δ − 1."
@@ -165,7 +174,8 @@ class PairSampler:
                  t_range: tuple[int, int] | None = None, # [t0, t1) of usable steps; None = all
                  generator: torch.Generator,   # source of randomness (CPU or on the fields' CUDA device)
                 ):
-        require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; use --n-classes 23 (3…69 h at 3-hourly data)")
+        require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; "
+                                f"use --n-classes 23 (3…69 h at 3-hourly data)")
         require(isinstance(fields, PatchTable) or (isinstance(fields, torch.Tensor) and fields.ndim == 4),
                 f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed)")
@@ -173,7 +183,8 @@ class PairSampler:
         require(len(lats) == H, f"got {len(lats)} latitudes for {H} grid rows; pass the grid's lat coordinate")
         self.rows = patch_rows(lats, patch, lat_band, n_lon=W)
         self.t_range = _check_times(T, t_range, n_classes)
-        self.patch, self.n_classes, self.lat_band, self.generator, self.n_lon = patch, n_classes, lat_band, generator, W
+        self.patch, self.n_classes, self.lat_band, self.n_lon = patch, n_classes, lat_band, W
+        self.generator = generator
         self.table = _as_table(fields, patch)
 
     def draw(self, batch: int) -> PairIndex:
@@ -190,6 +201,28 @@ class PairSampler:
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "A batch of pairs: x1, x2 (B, C, P, P) with x2 later by Δ, labels (B,) long = Δ − 1."
         return self.take(self.draw(batch))
+
+    def state_dict(self) -> dict:
+        "Where the draws stand: the generator's state."
+        return {'generator': self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        "Continue the draws exactly from `state_dict()`."
+        self.generator.set_state(state['generator'].cpu())
+
+# %% ../../nbs/04_data.pairs.ipynb #6b0991c8
+def coarsen(fields: torch.Tensor, # (..., C, H, W) fields, any float dtype and device
+            factor: int,          # block edge f; H and W must be multiples of it
+           ) -> torch.Tensor:     # (..., C, H/f, W/f) block means, in the dtype of `fields`
+    "The low-resolution input: the mean over f×f blocks (in float32 for half precision, cast back)."
+    H, W = fields.shape[-2:]
+    require(factor >= 1 and H % factor == 0 and W % factor == 0,
+            f"fields of {H} x {W} are not divisible by the factor {factor}; crop them to a multiple of {factor}")
+    lead, work = fields.shape[:-3], fields.reshape(-1, *fields.shape[-3:])
+    if work.dtype in (torch.float16, torch.bfloat16): work = work.float()
+    out = F.avg_pool2d(work, factor).to(fields.dtype)
+    return out.reshape(*lead, *out.shape[-3:])
+
 
 # %% ../../nbs/04_data.pairs.ipynb #9b2a157e
 class SRSampler:
@@ -212,21 +245,31 @@ class SRSampler:
         require(len(lats) == H, f"got {len(lats)} latitudes for {H} grid rows; pass the grid's lat coordinate")
         self.rows = patch_rows(lats, patch, lat_band, n_lon=W)
         self.t_range = _check_times(T, t_range, 0)
-        self.patch, self.factor, self.lat_band, self.generator, self.n_lon = patch, factor, lat_band, generator, W
+        self.patch, self.factor, self.lat_band, self.n_lon = patch, factor, lat_band, W
+        self.generator = generator
         self.table = _as_table(fields, patch)
 
     def draw(self, batch: int) -> PairIndex:
         "Draw the positions of a batch of patches (lag 0)."
-        return draw_index(batch, t_range=self.t_range, n_classes=0, rows=self.rows, n_lon=self.n_lon, generator=self.generator)
+        return draw_index(batch, t_range=self.t_range, n_classes=0, rows=self.rows, n_lon=self.n_lon,
+                          generator=self.generator)
 
     def take(self, ix: PairIndex) -> tuple[torch.Tensor, torch.Tensor]:
         "Cut the patches at `ix`: (low_res, hr)."
         hr = self.table.take(ix.t, ix.row, ix.col)
-        return F.avg_pool2d(hr.float(), self.factor).to(hr.dtype), hr
+        return coarsen(hr, self.factor), hr
 
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         "A batch of (low_res, hr) patches."
         return self.take(self.draw(batch))
+
+    def state_dict(self) -> dict:
+        "Where the draws stand: the generator's state."
+        return {'generator': self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        "Continue the draws exactly from `state_dict()`."
+        self.generator.set_state(state['generator'].cpu())
 
 # %% ../../nbs/04_data.pairs.ipynb #324fd8bf
 def _stream_seed(seed: int, epoch: int, worker: int) -> int:

@@ -4,17 +4,17 @@
 
 # %% ../../nbs/07_data.stream.ipynb #41c78da7
 from __future__ import annotations
-import math, threading
+import math
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from typing import NamedTuple
 import numpy as np, torch, xarray as xr
 from ..core import AtmoError, require, fault_point
 from .normalize import NormStats, load_steps
-from .pairs import PairSampler, SRSampler, PatchTable, wrap_columns_, draw_index
+from .pairs import PairSampler, SRSampler, PatchTable, wrap_columns_, draw_index, patch_rows
 
 # %% auto #0
-__all__ = ['WINDOW_COPIES', 'field_bytes', 'window_bytes', 'window_steps', 'choose_stream', 'window_plan', 'block_order',
-           'open_store_ds', 'read_steps', 'StreamPairs', 'sample', 'state_dict', 'load_state_dict', 'close']
+__all__ = ['WINDOW_COPIES', 'field_bytes', 'window_bytes', 'window_steps', 'choose_stream', 'Span', 'window_plan', 'block_order',
+           'open_store_ds', 'read_steps', 'StreamPairs']
 
 # %% ../../nbs/07_data.stream.ipynb #53c5ed8b
 def field_bytes(n_time: int,           # time steps
@@ -67,23 +67,34 @@ def choose_stream(mode: str,             # 'auto', 'on' or 'off' (`--data.stream
     return field_bytes(n_time, n_lat, n_lon, channels, bytes_per_value) > memory_gb * 1e9
 
 # %% ../../nbs/07_data.stream.ipynb #27295598
+class Span(NamedTuple):
+    "One window of a stream: block `[start, stop)` of first steps, read as the window `[window_start, window_stop)`."
+    start: int         # first step of the block (the first members of its pairs)
+    stop: int          # end of the block
+    window_start: int  # first step held in memory (≤ start: a last window reaches back to hold a pair)
+    window_stop: int   # end of the steps held (the block plus the largest lag)
+
 def window_plan(t_range: tuple[int, int], # [t0, t1) the span swept
                 window: int,              # steps per window (from `window_steps`)
                 max_lag: int,             # largest lag K (0 for single patches)
-               ) -> tuple[np.ndarray, np.ndarray]: # (spans (n, 4): block start, block stop, window stop, window start; lag weights (n, max(K, 1)))
-    "Blocks and windows over `t_range`, and each window's weight per lag (rows sum to the window's share of the pairs times K)."
+               ) -> tuple[list[Span], np.ndarray]: # (one `Span` per window, lag weights (n, max(K, 1)))
+    "Blocks and windows over `t_range`, and each window's weight per lag (rows sum to its share of the pairs times K)."
     t0, t1 = int(t_range[0]), int(t_range[1]); N, K = t1 - t0, int(max_lag)
-    require(window > K, f"a window of {window} steps cannot hold a pair at the largest lag {K}; it needs at least {K + 1} steps")
+    require(window > K, f"a window of {window} steps cannot hold a pair at the largest lag {K}; "
+                        f"it needs at least {K + 1} steps")
     require(N > K, f"the span ({t0}, {t1}) holds {N} steps, too few for the largest lag ({K} steps)")
     B = window - K if window < N else N   # a window holding the whole span is one block
     starts = np.arange(t0, t1, B)
     stops = np.minimum(starts + window, t1)
-    spans = np.stack([starts, np.minimum(starts + B, t1), stops, np.maximum(t0, np.minimum(starts, stops - K - 1))], 1)
-    if K == 0: return spans, ((spans[:, 1] - spans[:, 0]) / N)[:, None]
-    lags = np.arange(1, K + 1)
-    count = np.clip(np.minimum(spans[:, 1:2], t1 - lags[None]) - spans[:, :1], 0, None)   # first steps per (window, lag)
-    keep = count.sum(1) > 0                  # a last block whose steps can only be second members has no pairs of its own
-    return spans[keep], (count / (N - lags)[None])[keep]
+    cols = np.stack([starts, np.minimum(starts + B, t1), np.maximum(t0, np.minimum(starts, stops - K - 1)), stops], 1)
+    if K == 0: weights, keep = ((cols[:, 1] - cols[:, 0]) / N)[:, None], np.ones(len(cols), bool)
+    else:
+        lags = np.arange(1, K + 1)
+        count = np.clip(np.minimum(cols[:, 1:2], t1 - lags[None]) - cols[:, :1], 0, None)   # first steps per (window, lag)
+        keep = count.sum(1) > 0              # a last block whose steps can only be second members has no pairs of its own
+        weights = (count / (N - lags)[None])[keep]
+    return [Span(*map(int, row)) for row in cols[keep]], weights
+
 
 # %% ../../nbs/07_data.stream.ipynb #b11aa2bd
 def block_order(n_blocks: int,   # blocks in the span
@@ -120,7 +131,7 @@ def read_steps(store_or_ds,                 # a prepared store path or a canonic
 
 # %% ../../nbs/07_data.stream.ipynb #1e424a5b
 class StreamPairs:
-    "Δt pairs (or SR patches) from a window of time steps in memory, the next window read in the background: `.sample(B)` like `PairSampler`."
+    "Δt pairs (or SR patches) from a window of steps in memory, the next one read in the background: a `PairSource`."
     def __init__(self, store,                  # a prepared store path or a canonical dataset
                  stats: NormStats,             # normalisation statistics
                  *, patch: int,                # patch edge P
@@ -140,21 +151,24 @@ class StreamPairs:
                 ):
         self.ds = open_store_ds(store); self.stats, self.device, self.dtype = stats, torch.device(device), dtype
         T, H, W = (self.ds.sizes[k] for k in ('time', 'lat', 'lon'))
-        self.lats, self.K = self.ds['lat'].values, (0 if sr_factor else int(n_classes))
-        self.n_classes = self.K                 # as PairSampler's, for consumers such as the distance calibration
-        self.patch, self.sr_factor, self.lat_band, self.seed, self.rank, self.world = patch, sr_factor, lat_band, int(seed), rank, world
+        self.lats, self.n_classes = self.ds['lat'].values, (0 if sr_factor else int(n_classes))
+        self.patch, self.sr_factor, self.lat_band = patch, sr_factor, lat_band
+        self.seed, self.rank, self.world = int(seed), rank, world
         self.t_range = (0, T) if t_range is None else (int(t_range[0]), int(t_range[1]))
-        require(0 <= self.t_range[0] < self.t_range[1] <= T, f"t_range {self.t_range} is not a span inside the {T} time steps")
+        require(0 <= self.t_range[0] < self.t_range[1] <= T,
+                f"t_range {self.t_range} is not a span inside the {T} time steps")
         bpv = torch.finfo(dtype).bits // 8
-        self.window = window or window_steps(memory_gb, H, W, len(stats.variables), bpv, max_lag=self.K, patch=patch)
+        self.window = window or window_steps(memory_gb, H, W, len(stats.variables), bpv, max_lag=self.n_classes,
+                                             patch=patch)
         self.window = min(self.window, self.t_range[1] - self.t_range[0])
-        self.spans, self.weights = window_plan(self.t_range, self.window, self.K)
-        require(len(self.spans) >= world, f"{len(self.spans)} windows cannot be shared by {world} processes; lower --data.memory_gb or use fewer GPUs")
-        self.gen = torch.Generator(device=self.device).manual_seed(self.seed + rank)
+        self.spans, self.weights = window_plan(self.t_range, self.window, self.n_classes)
+        require(len(self.spans) >= world, f"{len(self.spans)} windows cannot be shared by {world} processes; "
+                                          f"lower --data.memory_gb or use fewer GPUs")
+        self._generator = torch.Generator(device=self.device).manual_seed(self.seed + rank)
         if pairs_per_epoch is None:
-            from atmodist_nb.data.pairs import patch_rows
             lo, hi = patch_rows(self.lats, patch, lat_band, n_lon=W)
-            per_step = max(1, round(coverage * (hi - lo + patch - 1) * W / ((1 if self.sr_factor else 2) * patch ** 2)))
+            per_pair = (1 if self.sr_factor else 2) * patch ** 2
+            per_step = max(1, round(coverage * (hi - lo + patch - 1) * W / per_pair))
             pairs_per_epoch = per_step * (self.t_range[1] - self.t_range[0]) // world
         self.pairs_per_epoch = int(pairs_per_epoch)
         self.epoch, self.pos, self.drawn, self.last = 0, 0, 0, None
@@ -163,110 +177,102 @@ class StreamPairs:
         self._next, self._cur = None, None
         self._plan_epoch()
 
-# %% ../../nbs/07_data.stream.ipynb #5b0a5f6f
-def _plan_epoch(self: StreamPairs) -> None:
-    "This epoch's block order for this rank and the cumulative pair targets."
-    self.order = block_order(len(self.spans), self.seed, self.epoch, self.rank, self.world)
-    share = self.weights.sum(1) / self.weights.shape[1]
-    mine = share[self.order]
-    self.targets = np.round(np.cumsum(mine) / mine.sum() * self.pairs_per_epoch).astype(np.int64)
-StreamPairs._plan_epoch = _plan_epoch
+    def _plan_epoch(self) -> None:
+        "This epoch's block order for this rank and the cumulative pair targets."
+        self.order = block_order(len(self.spans), self.seed, self.epoch, self.rank, self.world)
+        share = self.weights.sum(1) / self.weights.shape[1]
+        mine = share[self.order]
+        self.targets = np.round(np.cumsum(mine) / mine.sum() * self.pairs_per_epoch).astype(np.int64)
 
-def _load(self: StreamPairs, k: int):
-    "Read window `k` (block `k` plus its overlap) and wrap it in a `PairSampler`/`SRSampler` on the device."
-    _, _, e, s = (int(x) for x in self.spans[k])
-    pin, W, P = self.device.type == 'cuda' and torch.cuda.is_available(), self.ds.sizes['lon'], self.patch
-    buf = torch.empty(e - s, len(self.stats.variables), len(self.lats), W + P - 1, dtype=self.dtype, pin_memory=pin)   # laid out for the table
-    read_steps(self.ds, self.stats, slice(s, e), out=buf[..., :W], chunk=2)   # 2 steps at a time: small temporaries beside the windows
-    table = PatchTable(wrap_columns_(buf, P).to(self.device, non_blocking=pin), P, padded=True); del buf
-    if self.sr_factor: return SRSampler(table, self.lats, patch=P, factor=self.sr_factor, lat_band=self.lat_band, generator=self.gen)
-    return PairSampler(table, self.lats, patch=P, n_classes=self.K, lat_band=self.lat_band, generator=self.gen)
-StreamPairs._load = _load
+    def _load(self, k: int):
+        "Read window `k` (block `k` plus its overlap) and wrap it in a `PairSampler`/`SRSampler` on the device."
+        s, e = self.spans[k].window_start, self.spans[k].window_stop
+        pin, W, P = self.device.type == 'cuda' and torch.cuda.is_available(), self.ds.sizes['lon'], self.patch
+        shape = (e - s, len(self.stats.variables), len(self.lats), W + P - 1)   # laid out for the table
+        buf = torch.empty(shape, dtype=self.dtype, pin_memory=pin)
+        read_steps(self.ds, self.stats, slice(s, e), out=buf[..., :W], chunk=2)   # small temporaries beside the windows
+        table = PatchTable(wrap_columns_(buf, P).to(self.device, non_blocking=pin), P, padded=True); del buf
+        kw = dict(patch=P, lat_band=self.lat_band, generator=self._generator)
+        if self.sr_factor: return SRSampler(table, self.lats, factor=self.sr_factor, **kw)
+        return PairSampler(table, self.lats, n_classes=self.n_classes, **kw)
 
-# %% ../../nbs/07_data.stream.ipynb #5362d689
-def _upcoming(self: StreamPairs) -> int | None:
-    "The block read after the current one (the next epoch's first after the last)."
-    if self.pos + 1 < len(self.order): return self.order[self.pos + 1]
-    return block_order(len(self.spans), self.seed, self.epoch + 1, self.rank, self.world)[0]
-StreamPairs._upcoming = _upcoming
+    def _upcoming(self) -> int | None:
+        "The block read after the current one (the next epoch's first after the last)."
+        if self.pos + 1 < len(self.order): return self.order[self.pos + 1]
+        return block_order(len(self.spans), self.seed, self.epoch + 1, self.rank, self.world)[0]
 
-def _enter(self: StreamPairs) -> None:
-    "Make window `order[pos]` current (prefetched if it was), then prefetch the upcoming one."
-    k = self.order[self.pos]
-    if self._cur is not None and self._cur[0] == k: return   # one window: it stays
-    if self._next is not None and self._next[0] == k: self._cur = (k, self._next[1].result())
-    else:
-        if self._next is not None: self._next[1].result()
-        self._cur = (k, self._load(k))
-    self._next = None
-    fault_point('stream_window')
-    if self._pool is not None and len(self.spans) > 1:
-        nxt = self._upcoming(); self._next = (nxt, self._pool.submit(self._load, nxt))
-StreamPairs._enter = _enter
+    def _enter(self) -> None:
+        "Make window `order[pos]` current (prefetched if it was), then prefetch the upcoming one."
+        k = self.order[self.pos]
+        if self._cur is not None and self._cur[0] == k: return   # one window: it stays
+        if self._next is not None and self._next[0] == k: self._cur = (k, self._next[1].result())
+        else:
+            if self._next is not None: self._next[1].result()
+            self._cur = (k, self._load(k))
+        self._next = None
+        fault_point('stream_window')
+        if self._pool is not None and len(self.spans) > 1:
+            nxt = self._upcoming(); self._next = (nxt, self._pool.submit(self._load, nxt))
 
-# %% ../../nbs/07_data.stream.ipynb #e28ab937
-def _draw(self: StreamPairs, batch: int):
-    "Positions of a batch inside the current window."
-    k, smp = self._cur
-    if len(self.spans) == 1: return smp.draw(batch)
-    s, b1, _, ws = (int(x) for x in self.spans[k]); t1 = self.t_range[1]
-    ix = draw_index(batch, t_range=(0, 1), n_classes=0, rows=smp.rows, n_lon=smp.n_lon, generator=self.gen)
-    kw = dict(generator=self.gen, device=self.gen.device)
-    if self.K == 0:
-        lag = torch.zeros(batch, dtype=torch.long, device=self.gen.device)
-        n_first = torch.full_like(lag, b1 - s)
-    else:
-        w = torch.as_tensor(self.weights[k], dtype=torch.float64, device=self.gen.device)
-        lag = torch.multinomial(w, batch, replacement=True, generator=self.gen) + 1
-        n_first = torch.clamp(torch.minimum(torch.full_like(lag, b1), t1 - lag) - s, min=1)
-    t = torch.randint(0, 2**62, (batch,), **kw) % n_first + (s - ws)   # in window coordinates
-    return ix._replace(t=t, lag=lag)
-StreamPairs._draw = _draw
+    def _draw(self, batch: int):
+        "Positions of a batch inside the current window."
+        k, smp = self._cur
+        if len(self.spans) == 1: return smp.draw(batch)
+        span, t1, g = self.spans[k], self.t_range[1], self._generator
+        ix = draw_index(batch, t_range=(0, 1), n_classes=0, rows=smp.rows, n_lon=smp.n_lon, generator=g)
+        if self.n_classes == 0:
+            lag = torch.zeros(batch, dtype=torch.long, device=g.device)
+            n_first = torch.full_like(lag, span.stop - span.start)
+        else:
+            w = torch.as_tensor(self.weights[k], dtype=torch.float64, device=g.device)
+            lag = torch.multinomial(w, batch, replacement=True, generator=g) + 1
+            n_first = torch.clamp(torch.minimum(torch.full_like(lag, span.stop), t1 - lag) - span.start, min=1)
+        t = torch.randint(0, 2**62, (batch,), generator=g, device=g.device) % n_first
+        return ix._replace(t=t + (span.start - span.window_start), lag=lag)   # in window coordinates
 
-def _advance(self: StreamPairs) -> None:
-    "Move to the next window (or epoch) with pairs left to draw, if the current one's share is drawn."
-    moved = self._cur is None
-    while self.drawn >= self.targets[self.pos]:
-        self.pos += 1; moved = True
-        if self.pos == len(self.order): self.epoch += 1; self.pos = 0; self.drawn = 0; self._plan_epoch()
-    if moved: self._enter()
+    def _advance(self) -> None:
+        "Move to the next window (or epoch) with pairs left to draw, if the current one's share is drawn."
+        moved = self._cur is None
+        while self.drawn >= self.targets[self.pos]:
+            self.pos += 1; moved = True
+            if self.pos == len(self.order):
+                self.epoch += 1; self.pos = 0; self.drawn = 0; self._plan_epoch()
+        if moved: self._enter()
 
-def sample(self: StreamPairs, batch: int):
-    "A batch: (x1, x2, labels) as `PairSampler.sample`, or (low_res, hr) as `SRSampler.sample` when `sr_factor` is set."
-    parts, last, need = [], [], batch
-    while need > 0:   # a batch that crosses a window's share is split, so every window gets exactly its share
-        self._advance()
-        n = need if len(self.spans) == 1 else min(need, int(self.targets[self.pos] - self.drawn))
-        ix = self._draw(n); self.drawn += n; need -= n
-        last.append((ix.t + int(self.spans[self._cur[0]][3]), ix.lag))   # global steps, for the statistics
-        parts.append(self._cur[1].take(ix))
-    self.last = tuple(torch.cat(x) for x in zip(*last))
-    return parts[0] if len(parts) == 1 else tuple(torch.cat(x) for x in zip(*parts))
-StreamPairs._advance = _advance
-StreamPairs._draw, StreamPairs.sample = _draw, sample
+    def sample(self, batch: int):
+        "A batch: (x1, x2, labels) as `PairSampler.sample`, or (low_res, hr) as `SRSampler.sample` with `sr_factor`."
+        parts, last, need = [], [], batch
+        while need > 0:   # a batch that crosses a window's share is split, so every window gets exactly its share
+            self._advance()
+            n = need if len(self.spans) == 1 else min(need, int(self.targets[self.pos] - self.drawn))
+            ix = self._draw(n); self.drawn += n; need -= n
+            last.append((ix.t + self.spans[self._cur[0]].window_start, ix.lag))   # global steps, for the statistics
+            parts.append(self._cur[1].take(ix))
+        self.last = tuple(torch.cat(x) for x in zip(*last))
+        return parts[0] if len(parts) == 1 else tuple(torch.cat(x) for x in zip(*parts))
 
-# %% ../../nbs/07_data.stream.ipynb #469bd4f1
-def state_dict(self: StreamPairs) -> dict:
-    "Where the source stands: epoch, position in the block order, pairs drawn this epoch, generator state."
-    return {'epoch': self.epoch, 'pos': self.pos, 'drawn': self.drawn, 'gen': self.gen.get_state(),
-            'n_windows': len(self.spans), 'pairs_per_epoch': self.pairs_per_epoch, 'rank': self.rank, 'world': self.world}
+    def state_dict(self) -> dict:
+        "Where the source stands: epoch, position in the block order, pairs drawn this epoch, generator state."
+        return {'epoch': self.epoch, 'pos': self.pos, 'drawn': self.drawn, 'gen': self._generator.get_state(),
+                'n_windows': len(self.spans), 'pairs_per_epoch': self.pairs_per_epoch,
+                'rank': self.rank, 'world': self.world}
 
-def load_state_dict(self: StreamPairs, st: dict) -> None:
-    "Continue exactly where `state_dict` was taken (same store, budget and settings)."
-    require(int(st['n_windows']) == len(self.spans) and int(st['pairs_per_epoch']) == self.pairs_per_epoch,
-            f"the saved stream had {st['n_windows']} windows and {st['pairs_per_epoch']} pairs per epoch, this one {len(self.spans)} and "
-            f"{self.pairs_per_epoch}; resume with the same --data.memory_gb and span")
-    self.close(); self._pool = ThreadPoolExecutor(1, thread_name_prefix='stream') if self.prefetch else None
-    self.epoch, self.pos, self.drawn = int(st['epoch']), int(st['pos']), int(st['drawn'])
-    self._plan_epoch(); self._cur = None
-    self.gen.set_state(st['gen'].cpu())
-    self._enter()
+    def load_state_dict(self, state: dict) -> None:
+        "Continue exactly where `state_dict` was taken (same store, budget and settings)."
+        require(int(state['n_windows']) == len(self.spans) and int(state['pairs_per_epoch']) == self.pairs_per_epoch,
+                f"the saved stream had {state['n_windows']} windows and {state['pairs_per_epoch']} pairs per epoch, "
+                f"this one {len(self.spans)} and {self.pairs_per_epoch}; resume with the same --data.memory_gb and span")
+        self.close(); self._pool = ThreadPoolExecutor(1, thread_name_prefix='stream') if self.prefetch else None
+        self.epoch, self.pos, self.drawn = int(state['epoch']), int(state['pos']), int(state['drawn'])
+        self._plan_epoch(); self._cur = None
+        self._generator.set_state(state['gen'].cpu())
+        self._enter()
 
-def close(self: StreamPairs) -> None:
-    "Wait for a pending read and stop the reader thread."
-    if self._next is not None:
-        try: self._next[1].result()
-        except Exception: pass
-    self._next = None
-    if self._pool is not None: self._pool.shutdown(wait=True)
-StreamPairs.state_dict, StreamPairs.load_state_dict, StreamPairs.close = state_dict, load_state_dict, close
+    def close(self) -> None:
+        "Wait for a pending read and stop the reader thread."
+        if self._next is not None:
+            try: self._next[1].result()
+            except Exception: pass
+        self._next = None
+        if self._pool is not None: self._pool.shutdown(wait=True)
+

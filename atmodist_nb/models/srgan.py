@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import AtmoError, require
+from ..data.pairs import coarsen   # the one block mean; `models.srgan.coarsen` names it too
 
 # %% auto #0
 __all__ = ['SKIPS', 'GeneratorConfig', 'DiscriminatorConfig', 'WrapConv2d', 'icnr_', 'factor_stages', 'Upsample', 'upscale',
@@ -170,8 +171,6 @@ class Discriminator(nn.Module):
 def lowres(hr: torch.Tensor, # (..., C, H, W) high-resolution fields
            factor: int = 4,  # coarsening factor
           ) -> torch.Tensor:  # (..., C, H/f, W/f)
-    "Coarsen by factor×factor average pooling (the reference's low-resolution input)."
-    require(hr.shape[-1] % factor == 0 and hr.shape[-2] % factor == 0, f"field {tuple(hr.shape[-2:])} is not divisible by the factor {factor}; crop it to a multiple of {factor}")
-    lead = hr.shape[:-3]
-    out = F.avg_pool2d(hr.reshape(-1, *hr.shape[-3:]), factor)
-    return out.reshape(*lead, *out.shape[-3:])
+    "The generator's input for `hr`: `coarsen` (the f×f block mean) with the reference's factor 4 by default."
+    return coarsen(hr, factor)
+
