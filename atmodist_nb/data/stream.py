@@ -10,7 +10,7 @@ from typing import NamedTuple
 import numpy as np, torch, xarray as xr
 from ..core import AtmoError, require, fault_point
 from .normalize import NormStats, load_steps
-from .pairs import PairSampler, SRSampler, PatchTable, wrap_columns_, draw_index, patch_rows
+from .pairs import PairSampler, SRSampler, PatchTable, wrap_columns_, draw_index, patch_rows, PairSource
 
 # %% auto #0
 __all__ = ['WINDOW_COPIES', 'field_bytes', 'window_bytes', 'window_steps', 'choose_stream', 'Span', 'window_plan', 'block_order',
