@@ -3,11 +3,12 @@ import re
 import numpy as np, pandas as pd
 import pytest
 from atmodist_nb.core import AtmoError
-from atmodist_nb.data.hurdat2 import HURDAT2_COLUMNS, default_hurdat2_path, great_circle_km, read_hurdat2, storm_summary, synoptic
+from atmodist_nb.data.hurdat2 import (HURDAT2_COLUMNS, default_hurdat2_path, great_circle_km, read_hurdat2,
+                                      storm_summary, synoptic)
 
 REAL = default_hurdat2_path()
-needs_real = pytest.mark.skipif(REAL is None, reason='shared HURDAT2 copy (../shared/data beside the checkout) not '
-                                                     'present')
+needs_real = pytest.mark.skipif(REAL is None,
+                                reason='shared HURDAT2 copy (../shared/data beside the checkout) not present')
 
 @pytest.fixture(scope='module')
 def real():

@@ -90,8 +90,8 @@ def test_bad_stores_refused(made, tmp_path):
         warnings.simplefilter('ignore'); zarr.consolidate_metadata(str(hole))   # as a tool that edits a store would
     with pytest.raises(AtmoError, match=r'irregular time steps: 3 h apart, but 6 h between') as e: check_store(hole)
     _one_line(e)
-    with pytest.raises(AtmoError, match=r'has a 8 x 16 grid but the run expects 720 x '
-                                        r'1440') as e: check_store(ref, expect_grid=(720, 1440))
+    with pytest.raises(AtmoError, match=r'has a 8 x 16 grid but the run expects 720 x 1440') as e:
+        check_store(ref, expect_grid=(720, 1440))
     _one_line(e)
     with pytest.raises(AtmoError, match=r'has no u, v') as e: check_store(ref, expect_vars=('u', 'v'))
     _one_line(e)
@@ -103,8 +103,8 @@ def test_unreachable_scheduler_is_quick_and_writes_nothing(made, tmp_path):
     with pytest.raises(AtmoError, match=r'cannot reach the dask scheduler at tcp://127.0.0.1:9') as e:
         prepare_store(str(src), tmp_path / 'x.zarr', scheduler='tcp://127.0.0.1:9', progress=False)
     _one_line(e)
-    with pytest.raises(AtmoError,
-                       match='incomplete'): check_store(tmp_path / 'x.zarr')   # the empty store is never marked complete
+    # the empty store is never marked complete
+    with pytest.raises(AtmoError, match='incomplete'): check_store(tmp_path / 'x.zarr')
 
 
 def test_dry_run_reads_no_values(made, tmp_path):
@@ -137,8 +137,7 @@ def test_joins_a_running_cluster(tmp_path):
                             scheduler=cluster.scheduler_address, progress=False)
         assert cluster.scheduler_address in got['backend'] and '1 workers' in got['backend'], got['backend']
     a, b = check_store(tmp_path / 'threads.zarr'), check_store(tmp_path / 'cluster.zarr')
-    for v in ('vo',
-              'd'):                    # equal to float32 round-off (the worker process's torch uses its own thread count)
+    for v in ('vo', 'd'):   # equal to float32 round-off (the worker process's torch uses its own thread count)
         scale = float(np.abs(a[v]).max()); assert scale > 0
         np.testing.assert_allclose(b[v].values, a[v].values, rtol=0, atol=1e-5 * scale)
     sa, sb = (store_stats(p) for p in (tmp_path / 'threads.zarr', tmp_path / 'cluster.zarr'))
