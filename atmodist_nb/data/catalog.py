@@ -14,7 +14,7 @@ from ..sphere import EARTH_RADIUS_M, grid_kind
 __all__ = ['TEMPLATE_NAMES', 'CATALOG_KEYS', 'ENTRY_KEYS', 'DRIVERS', 'PLACEHOLDERS', 'COORD_ALIASES', 'LEVEL_DIMS',
            'VAR_ALIASES', 'STANDARD_NAMES', 'LONG_NAMES', 'default_catalog', 'check_catalog', 'catalog_spec',
            'load_source', 'entry_urlpath', 'sht_grid', 'uv_to_vo_d', 'uv_to_vo_d_fd', 'vo_d_method', 'to_canonical',
-           'validate_dataset', 'open_source']
+           'validate_dataset', 'looks_like_path', 'open_source']
 
 # %% ../../nbs/02_data.catalog.ipynb #560cca57
 def default_catalog() -> Path:
@@ -496,7 +496,10 @@ def _open_path(path: str) -> xr.Dataset:
     if path.rstrip('/').endswith('.zarr') or (not is_url and Path(path).is_dir()): return xr.open_zarr(path)
     return xr.open_dataset(path, chunks={})
 
-def _looks_like_path(s: str) -> bool: return '/' in s or os.sep in s or '*' in s or s.endswith(('.zarr', '.nc', '.nc4', '.h5', '.netcdf'))
+def looks_like_path(s: str, # a source as the user typed it
+                   ) -> bool:  # True: a path or glob; False: a catalog entry name
+    "Whether `s` names files (a separator, a glob or a data-file suffix) rather than a catalog entry."
+    return '/' in s or os.sep in s or '*' in s or s.endswith(('.zarr', '.nc', '.nc4', '.h5', '.netcdf'))
 
 def _open_error(what: str,               # how the source is named in the message
                 e: Exception,            # what opening it raised
@@ -533,7 +536,7 @@ def open_source(source,                           # entry name, intake source, p
     "Open any source as the validated canonical dataset: float32 `vo`, `d` (s-1), `(time, lat, lon)`, lat N→S, lon [0, 360)."
     meta, name = {}, None
     if isinstance(source, xr.Dataset): ds, name = source, 'dataset'
-    elif isinstance(source, (str, Path)) and (isinstance(source, Path) or _looks_like_path(source)):
+    elif isinstance(source, (str, Path)) and (isinstance(source, Path) or looks_like_path(source)):
         require(not params, f"parameters {', '.join(params)} only apply to catalog entries, not to the path {source}")
         name = str(source)
         try: ds = _open_path(name)

@@ -8,7 +8,8 @@ import datetime as _dt, re
 from pathlib import Path
 import numpy as np, pandas as pd
 from ..core import AtmoError, require, package_path
-from ..sphere import EARTH_RADIUS_KM, great_circle_km   # one Earth radius, one distance (importable from here too)
+# one Earth radius, one distance (importable from here too)
+from ..sphere import EARTH_RADIUS_KM, great_circle_km
 
 # %% auto #0
 __all__ = ['RADII_COLUMNS', 'HURDAT2_COLUMNS', 'empty_tracks', 'default_hurdat2_path', 'read_hurdat2', 'synoptic',
@@ -16,7 +17,8 @@ __all__ = ['RADII_COLUMNS', 'HURDAT2_COLUMNS', 'empty_tracks', 'default_hurdat2_
 
 # %% ../../nbs/05_data.hurdat2.ipynb #c492b670
 RADII_COLUMNS = [f'r{kt}_{q}' for kt in (34, 50, 64) for q in ('ne', 'se', 'sw', 'nw')]
-HURDAT2_COLUMNS = ['storm_id', 'name', 'time', 'record', 'status', 'lat', 'lon', 'max_wind', 'min_pressure', *RADII_COLUMNS, 'rmw']
+HURDAT2_COLUMNS = ['storm_id', 'name', 'time', 'record', 'status', 'lat', 'lon', 'max_wind', 'min_pressure',
+                   *RADII_COLUMNS, 'rmw']
 _NUMERIC = ['max_wind', 'min_pressure', *RADII_COLUMNS, 'rmw']
 _MISSING = (-999, -99)   # missing-value codes in the numeric columns
 
@@ -38,9 +40,11 @@ def _coord(s: str, pos: str, neg: str) -> float:
 
 def _parse_fix(parts: list[str]) -> dict:
     "One HURDAT2 data line (split on commas, stripped, trailing empty field removed) -> a row dict."
-    if len(parts) not in (20, 21): raise ValueError(f"expected 20 fields (21 with the radius of maximum wind), got {len(parts)}")
+    if len(parts) not in (20, 21): raise ValueError("expected 20 fields (21 with the radius of maximum wind), "
+                                                    f"got {len(parts)}")
     date, hhmm = parts[0], parts[1]
-    if not (len(date) == 8 and date.isdigit() and len(hhmm) == 4 and hhmm.isdigit()): raise ValueError(f"bad date/time {date!r} {hhmm!r}")
+    if not (len(date) == 8 and date.isdigit() and len(hhmm) == 4 and hhmm.isdigit()):
+        raise ValueError(f"bad date/time {date!r} {hhmm!r}")
     t = _dt.datetime(int(date[:4]), int(date[4:6]), int(date[6:]), int(hhmm[:2]), int(hhmm[2:]))
     lat, lon = _coord(parts[4], 'N', 'S'), _coord(parts[5], 'E', 'W')
     if not (-90 <= lat <= 90 and -360 <= lon <= 360): raise ValueError(f"position {lat}, {lon} out of range")
@@ -83,12 +87,15 @@ def read_hurdat2(path: str | Path, # a HURDAT2 text file, or the catalog entry n
     "Parse a HURDAT2 best-track file (20-field lines, or 21 with the radius of maximum wind) into a fix table."
     p = _resolve_path(path)
     try: lines = p.read_text(encoding='utf-8', errors='replace').splitlines()
-    except OSError as e: raise AtmoError(f"cannot read HURDAT2 file {p} ({e.strerror}); check the path and permissions") from None
+    except OSError as e: raise AtmoError(f"cannot read HURDAT2 file {p} ({e.strerror}); "
+                                         "check the path and permissions") from None
     rows, sid, name, left, head_no, n_fix = [], None, None, 0, 0, 0
-    def bad(no, line, why): raise AtmoError(f"HURDAT2 {p.name} line {no}: {why}: {line.strip()!r}; fix or remove that line")
+    def bad(no, line, why): raise AtmoError(f"HURDAT2 {p.name} line {no}: {why}: {line.strip()!r}; "
+                                            "fix or remove that line")
     def check_count():
         if sid is not None and left:
-            raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but {n_fix - left} follow; "
+            raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but "
+                            f"{n_fix - left} follow; "
                             "fix the count in the header")
     for no, line in enumerate(lines, 1):
         if not line.strip(): continue
@@ -96,13 +103,15 @@ def read_hurdat2(path: str | Path, # a HURDAT2 text file, or the catalog entry n
         if parts and parts[-1] == '': parts = parts[:-1]
         if re.fullmatch(r'[A-Z]{2}\d{6}', parts[0]):            # header: id, name, number of fixes
             check_count()
-            if len(parts) != 3 or not parts[2].isdigit(): bad(no, line, 'malformed header (expected id, name, number of fixes)')
+            if len(parts) != 3 or not parts[2].isdigit(): bad(no, line, 'malformed header (expected id, name, '
+                                                                        'number of fixes)')
             sid, name, left, head_no = parts[0], parts[1], int(parts[2]), no
             n_fix = left
             continue
         if sid is None: bad(no, line, 'data line before the first storm header')
         if left == 0:
-            raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but more follow (line {no}); "
+            raise AtmoError(f"HURDAT2 {p.name} line {head_no}: header of {sid} announces {n_fix} fixes but more follow "
+                            f"(line {no}); "
                             "fix the count in the header")
         try: rows.append(dict(storm_id=sid, name=name, **_parse_fix(parts)))
         except (ValueError, IndexError) as e: bad(no, line, f'malformed fix line ({e})')
@@ -128,5 +137,6 @@ def synoptic(df: pd.DataFrame, # a fix table
 def storm_summary(df: pd.DataFrame) -> pd.DataFrame:
     "One row per storm: name, first and last fix time, number of fixes, peak wind (kt) and lowest pressure (mb)."
     g = df.groupby('storm_id', sort=False)
-    return pd.DataFrame({'name': g['name'].first(), 'start': g['time'].min(), 'end': g['time'].max(), 'n_fixes': g.size(),
+    return pd.DataFrame({'name': g['name'].first(), 'start': g['time'].min(), 'end': g['time'].max(),
+                         'n_fixes': g.size(),
                          'max_wind': g['max_wind'].max(), 'min_pressure': g['min_pressure'].min()})

@@ -4,28 +4,29 @@
 
 # %% ../../nbs/04_data.pairs.ipynb #427aafec
 from __future__ import annotations
-from typing import Callable, NamedTuple, Sequence
+from typing import Callable, NamedTuple, Protocol, Sequence, runtime_checkable
 import numpy as np, torch, torch.nn.functional as F
 import xarray as xr
 from ..core import AtmoError, require
 
 # %% auto #0
-__all__ = ['class_hours', 'split_time', 'patch_rows', 'PairIndex', 'draw_index', 'PatchTable', 'wrap_columns_', 'PairSampler',
-           'SRSampler', 'PairDataset', 'pair_loader']
+__all__ = ['class_hours', 'split_time', 'patch_rows', 'PairIndex', 'draw_index', 'PatchTable', 'wrap_columns_', 'PairSource',
+           'PairSampler', 'coarsen', 'SRSampler', 'PairDataset', 'pair_loader']
 
 # %% ../../nbs/04_data.pairs.ipynb #15657922
 def class_hours(n_classes: int = 23,      # number of Δt classes K
                 step_hours: float = 3.0,  # time step of the data, hours
                ) -> np.ndarray:           # separation in hours of each class (label k ↔ (k+1)·step)
     "The time separation, in hours, that each pretext class stands for."
-    require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; use --n-classes 23 (3…69 h at 3-hourly data)")
+    require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; "
+                            "use --n-classes 23 (3…69 h at 3-hourly data)")
     return (np.arange(n_classes) + 1) * float(step_hours)
 
 # %% ../../nbs/04_data.pairs.ipynb #0ff98ca4
 def split_time(n_time: int,              # number of time steps in the dataset
                eval_frac: float = 0.2,   # share of the usable steps (n_time - gap) given to evaluation, at the end
                gap: int = 23,            # unused steps between the spans; use ≥ the largest lag (n_classes)
-              ) -> tuple[tuple[int, int], tuple[int, int]]: # ((t0, t1), (e0, e1)): training and evaluation spans, [start, stop)
+              ) -> tuple[tuple[int, int], tuple[int, int]]: # ((t0, t1), (e0, e1)): training, evaluation [start, stop)
     "Split `n_time` steps into a training span and a later evaluation span, `gap` steps apart."
     require(0 < eval_frac < 1, f"eval_frac must lie strictly between 0 and 1, got {eval_frac}; use e.g. 0.2")
     require(gap >= 0, f"gap must be non-negative, got {gap}; use the largest lag (e.g. 23)")
@@ -36,13 +37,14 @@ def split_time(n_time: int,              # number of time steps in the dataset
     n_train, n_eval = spans(n_time)
     if n_train < need or n_eval < need:
         n_min = next(n for n in range(2 * need + gap, 10**9) if min(spans(n)) >= need)
-        raise AtmoError(f"{n_time} time steps are too few to split with gap {gap}: each span needs at least {need} steps "
-                        f"but training gets {max(n_train, 0)} and evaluation {max(n_eval, 0)}; use at least {n_min} steps "
+        raise AtmoError(f"{n_time} time steps are too few to split with gap {gap}: "
+                        f"each span needs at least {need} steps but training gets {max(n_train, 0)} and evaluation "
+                        f"{max(n_eval, 0)}; use at least {n_min} steps "
                         f"(e.g. a longer simulation), a smaller gap / --n-classes, or another eval_frac")
     return (0, n_train), (n_train + gap, n_time)
 
 # %% ../../nbs/04_data.pairs.ipynb #3007a689
-def patch_rows(lats: Sequence[float] | np.ndarray | torch.Tensor, # latitudes of the grid rows, degrees, monotone (canonical: descending)
+def patch_rows(lats: Sequence[float] | np.ndarray | torch.Tensor, # row latitudes, degrees, monotone (canonical: N→S)
                patch: int,                # patch edge P, grid points
                lat_band: float = 60.0,    # the patch centre must satisfy |lat| <= lat_band
                n_lon: int | None = None,  # number of longitudes, to refuse patches wider than the globe
@@ -53,7 +55,8 @@ def patch_rows(lats: Sequence[float] | np.ndarray | torch.Tensor, # latitudes of
     require(H >= 2 and bool(np.all(np.diff(lat) < 0) or np.all(np.diff(lat) > 0)),
             f"latitudes must be strictly monotone (got {H} values); pass the grid's lat coordinate")
     require(patch >= 1, f"patch must be at least 1, got {patch}")
-    require(lat_band >= 0, f"lat_band must be at least 0 degrees, got {lat_band:g}; use e.g. --lat-band 60 (the reference)")
+    require(lat_band >= 0, f"lat_band must be at least 0 degrees, got {lat_band:g}; "
+                           "use e.g. --lat-band 60 (the reference)")
     grid = f"{H} x {n_lon}" if n_lon else f"{H} rows"
     require(patch <= H and (n_lon is None or patch <= n_lon),
             f"patch {patch} is larger than the grid ({grid}); use --patch {min(H, n_lon or H)} or less")
@@ -109,17 +112,20 @@ class PatchTable:
     "Fields (T, C, H, W) padded in longitude, from which batches of P×P patches are cut with one gather."
     def __init__(self, fields: torch.Tensor, # (T, C, H, W) on any device and dtype
                  patch: int,                 # patch edge P
-                 gather: str = 'segments',   # 'segments': index_select of row segments; 'index': per-pixel advanced indexing
-                 *, padded: bool = False,    # fields are already (T, C, H, W + P - 1) with the wrap columns (`wrap_columns_`): no copy
+                 gather: str = 'segments',   # 'segments': index_select of row segments; 'index': per-pixel indexing
+                 *, padded: bool = False,    # fields are (T, C, H, W + P - 1) with the wrap columns (`wrap_columns_`)
                 ):
         require(isinstance(fields, torch.Tensor) and fields.ndim == 4,
                 f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(gather in ('segments', 'index'), f"gather must be 'segments' or 'index', got {gather!r}")
         T, C, H, W = fields.shape
         W -= (patch - 1) if padded else 0
-        require(1 <= patch <= min(H, W), f"patch {patch} is larger than the grid ({H} x {W}); use --patch {min(H, W)} or less")
-        self.shape, self.patch, self.device, self.dtype, self.gather = (T, C, H, W), patch, fields.device, fields.dtype, gather
-        self._padded = (fields if padded else torch.cat([fields, fields[..., :patch - 1]], -1)).contiguous()   # (T, C, H, W + P - 1)
+        require(1 <= patch <= min(H, W), f"patch {patch} is larger than the grid ({H} x {W}); "
+                                         f"use --patch {min(H, W)} or less")
+        self.shape, self.patch, self.gather = (T, C, H, W), patch, gather
+        self.device, self.dtype = fields.device, fields.dtype
+        wrapped = fields if padded else torch.cat([fields, fields[..., :patch - 1]], -1)
+        self._padded = wrapped.contiguous()   # (T, C, H, W + P - 1)
         self._segments = self._padded.view(-1).unfold(0, patch, 1)   # row segment k = padded.flat[k : k + P] (a view)
         self._offs = torch.arange(patch, device=fields.device)
         self._chan = torch.arange(C, device=fields.device)
@@ -133,9 +139,11 @@ class PatchTable:
         t, row, col = (v.to(self.device, non_blocking=self.device.type == 'cuda') for v in (t, row, col))
         if self.gather == 'index':   # broadcast index grids, one advanced-indexing gather
             return self._padded[t[:, None, None, None], self._chan[None, :, None, None],
-                                (row[:, None] + self._offs)[:, None, :, None], (col[:, None] + self._offs)[:, None, None, :]]
-        line = (t[:, None, None] * C + self._chan[None, :, None]) * H + row[:, None, None] + self._offs   # (N, C, P) grid rows
-        start = line * (W + P - 1) + col[:, None, None]                                                # first value of each segment
+                                (row[:, None] + self._offs)[:, None, :, None],
+                                (col[:, None] + self._offs)[:, None, None, :]]
+        # (N, C, P) grid rows, then the first value of each row segment
+        line = (t[:, None, None] * C + self._chan[None, :, None]) * H + row[:, None, None] + self._offs
+        start = line * (W + P - 1) + col[:, None, None]
         return self._segments.index_select(0, start.reshape(-1)).view(len(t), C, P, P)
 
 # %% ../../nbs/04_data.pairs.ipynb #3a4df244
@@ -147,11 +155,21 @@ def wrap_columns_(padded: torch.Tensor, # (..., W + P - 1) with the fields in th
     return padded
 
 def _as_table(fields, patch: int) -> PatchTable:
-    "The `PatchTable` of `fields`: built from a (T, C, H, W) tensor, or taken as is when it was built for this patch size."
+    "The `PatchTable` of `fields`: built from a (T, C, H, W) tensor, or as is when built for this patch size."
     if isinstance(fields, PatchTable):
-        require(fields.patch == patch, f"the patch table was built for patch {fields.patch}, not {patch}; build it with the sampler's patch")
+        require(fields.patch == patch, f"the patch table was built for patch {fields.patch}, not {patch}; "
+                                       "build it with the sampler's patch")
         return fields
     return PatchTable(fields, patch)
+
+# %% ../../nbs/04_data.pairs.ipynb #72bc64e1
+@runtime_checkable
+class PairSource(Protocol):
+    "What a training loop needs of a sampler: batches, and a state to save and restore for an exact resume."
+    def sample(self, batch: int) -> tuple[torch.Tensor, ...]: ...   # (x1, x2, labels) or (low_res, hr)
+    def state_dict(self) -> dict: ...                              # where the draws stand (a checkpoint keeps it)
+    def load_state_dict(self, state: dict) -> None: ...            # continue exactly from `state_dict()`
+
 
 # %% ../../nbs/04_data.pairs.ipynb #be6be1ae
 class PairSampler:
@@ -165,7 +183,8 @@ class PairSampler:
                  t_range: tuple[int, int] | None = None, # [t0, t1) of usable steps; None = all
                  generator: torch.Generator,   # source of randomness (CPU or on the fields' CUDA device)
                 ):
-        require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; use --n-classes 23 (3…69 h at 3-hourly data)")
+        require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; "
+                                f"use --n-classes 23 (3…69 h at 3-hourly data)")
         require(isinstance(fields, PatchTable) or (isinstance(fields, torch.Tensor) and fields.ndim == 4),
                 f"fields must be a (time, channel, lat, lon) tensor, got {getattr(fields, 'shape', type(fields))}")
         require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed)")
@@ -173,7 +192,8 @@ class PairSampler:
         require(len(lats) == H, f"got {len(lats)} latitudes for {H} grid rows; pass the grid's lat coordinate")
         self.rows = patch_rows(lats, patch, lat_band, n_lon=W)
         self.t_range = _check_times(T, t_range, n_classes)
-        self.patch, self.n_classes, self.lat_band, self.generator, self.n_lon = patch, n_classes, lat_band, generator, W
+        self.patch, self.n_classes, self.lat_band, self.n_lon = patch, n_classes, lat_band, W
+        self.generator = generator
         self.table = _as_table(fields, patch)
 
     def draw(self, batch: int) -> PairIndex:
@@ -190,6 +210,28 @@ class PairSampler:
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         "A batch of pairs: x1, x2 (B, C, P, P) with x2 later by Δ, labels (B,) long = Δ − 1."
         return self.take(self.draw(batch))
+
+    def state_dict(self) -> dict:
+        "Where the draws stand: the generator's state."
+        return {'generator': self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        "Continue the draws exactly from `state_dict()`."
+        self.generator.set_state(state['generator'].cpu())
+
+# %% ../../nbs/04_data.pairs.ipynb #6b0991c8
+def coarsen(fields: torch.Tensor, # (..., C, H, W) fields, any float dtype and device
+            factor: int,          # block edge f; H and W must be multiples of it
+           ) -> torch.Tensor:     # (..., C, H/f, W/f) block means, in the dtype of `fields`
+    "The low-resolution input: the mean over f×f blocks (in float32 for half precision, cast back)."
+    H, W = fields.shape[-2:]
+    require(factor >= 1 and H % factor == 0 and W % factor == 0,
+            f"fields of {H} x {W} are not divisible by the factor {factor}; crop them to a multiple of {factor}")
+    lead, work = fields.shape[:-3], fields.reshape(-1, *fields.shape[-3:])
+    if work.dtype in (torch.float16, torch.bfloat16): work = work.float()
+    out = F.avg_pool2d(work, factor).to(fields.dtype)
+    return out.reshape(*lead, *out.shape[-3:])
+
 
 # %% ../../nbs/04_data.pairs.ipynb #9b2a157e
 class SRSampler:
@@ -212,21 +254,31 @@ class SRSampler:
         require(len(lats) == H, f"got {len(lats)} latitudes for {H} grid rows; pass the grid's lat coordinate")
         self.rows = patch_rows(lats, patch, lat_band, n_lon=W)
         self.t_range = _check_times(T, t_range, 0)
-        self.patch, self.factor, self.lat_band, self.generator, self.n_lon = patch, factor, lat_band, generator, W
+        self.patch, self.factor, self.lat_band, self.n_lon = patch, factor, lat_band, W
+        self.generator = generator
         self.table = _as_table(fields, patch)
 
     def draw(self, batch: int) -> PairIndex:
         "Draw the positions of a batch of patches (lag 0)."
-        return draw_index(batch, t_range=self.t_range, n_classes=0, rows=self.rows, n_lon=self.n_lon, generator=self.generator)
+        return draw_index(batch, t_range=self.t_range, n_classes=0, rows=self.rows, n_lon=self.n_lon,
+                          generator=self.generator)
 
     def take(self, ix: PairIndex) -> tuple[torch.Tensor, torch.Tensor]:
         "Cut the patches at `ix`: (low_res, hr)."
         hr = self.table.take(ix.t, ix.row, ix.col)
-        return F.avg_pool2d(hr.float(), self.factor).to(hr.dtype), hr
+        return coarsen(hr, self.factor), hr
 
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         "A batch of (low_res, hr) patches."
         return self.take(self.draw(batch))
+
+    def state_dict(self) -> dict:
+        "Where the draws stand: the generator's state."
+        return {'generator': self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        "Continue the draws exactly from `state_dict()`."
+        self.generator.set_state(state['generator'].cpu())
 
 # %% ../../nbs/04_data.pairs.ipynb #324fd8bf
 def _stream_seed(seed: int, epoch: int, worker: int) -> int:
@@ -246,8 +298,8 @@ def _read_steps(ds: xr.Dataset, variables, times: np.ndarray, rows: slice) -> to
 def _check_dataset(ds: xr.Dataset, variables: Sequence[str]) -> None:
     "Refuse a dataset that lacks a variable or is not (time, lat, lon)."
     missing = [v for v in variables if v not in ds.data_vars]
-    if missing: raise AtmoError(f"the dataset has no variable {missing[0]!r} (it has: {', '.join(map(str, ds.data_vars))}); "
-                                f"open it through the catalog or pass variables=")
+    if missing: raise AtmoError(f"the dataset has no variable {missing[0]!r} (it has: "
+                                f"{', '.join(map(str, ds.data_vars))}); open it through the catalog or pass variables=")
     dims = tuple(ds[variables[0]].dims)
     require(set(dims) == {'time', 'lat', 'lon'},
             f"variable {variables[0]!r} has dims {dims}; expected (time, lat, lon) — open it through the catalog")
@@ -271,7 +323,7 @@ def _read_patches(ds: xr.Dataset, variables: Sequence[str], # dataset and channe
 
 # %% ../../nbs/04_data.pairs.ipynb #114baf53
 class PairDataset(torch.utils.data.IterableDataset):
-    "Endless (or `n_batches`) batches of Δt pairs read lazily from an xarray dataset (zarr/dask) — for data that does not fit in memory."
+    "Endless (or `n_batches`) batches of Δt pairs read lazily from an xarray dataset, for data larger than memory."
     def __init__(self, ds: xr.Dataset,         # canonical dataset: variables (time, lat, lon), lat monotone
                  *,
                  patch: int,                   # patch edge P
@@ -280,12 +332,13 @@ class PairDataset(torch.utils.data.IterableDataset):
                  lat_band: float = 60.0,       # patch centre within ±lat_band degrees (see `patch_rows`)
                  t_range: tuple[int, int] | None = None, # [t0, t1) of usable steps; None = all
                  variables: Sequence[str] = ('vo', 'd'), # channels, in order
-                 normalize: Callable[[torch.Tensor], torch.Tensor] | None = None, # applied to float32 (N, C, P, P) patches
+                 normalize: Callable[[torch.Tensor], torch.Tensor] | None = None, # applied to float32 patches
                  seed: int = 0,                # seed of the random stream (worker 0 of epoch 0 uses it as is)
                  n_batches: int | None = None, # batches per epoch over all workers; None = endless
                  max_read_mb: float = 512.0,   # largest block of time steps read at once, MB
                 ):
-        require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; use --n-classes 23 (3…69 h at 3-hourly data)")
+        require(n_classes >= 1, f"n_classes must be at least 1, got {n_classes}; "
+                                "use --n-classes 23 (3…69 h at 3-hourly data)")
         require(batch >= 1, f"batch must be at least 1, got {batch}")
         _check_dataset(ds, variables)
         H, W = ds.sizes['lat'], ds.sizes['lon']
@@ -339,7 +392,7 @@ def pair_loader(ds: xr.Dataset,              # canonical dataset (lazy: zarr/das
                 pin_memory: bool = False,    # page-locked batches for fast copies to a GPU
                 prefetch_factor: int = 2,    # batches read ahead per worker
                 **kw,                        # the other arguments of `PairDataset`
-                                             # (n_classes, lat_band, t_range, variables, normalize, seed, n_batches, ...)
+                                             # (n_classes, lat_band, t_range, variables, normalize, seed, ...)
                ) -> torch.utils.data.DataLoader: # yields (x1, x2, labels) batches
     "A DataLoader of Δt pair batches read lazily by `num_workers` processes."
     dset = PairDataset(ds, patch=patch, batch=batch, **kw)

@@ -232,8 +232,8 @@ def local_folder(source,                      # a path, a catalog entry name, or
                 ) -> Path | None:             # the local folder the source reads, or None
     "The local folder a source reads (a path, or a catalog entry's urlpath); None for files, globs, URLs, datasets."
     if not isinstance(source, (str, Path)): return None
-    from atmodist_nb.data.catalog import _looks_like_path, entry_urlpath
-    if isinstance(source, Path) or _looks_like_path(source) or os.path.isdir(source): url = str(source)
+    from atmodist_nb.data.catalog import looks_like_path, entry_urlpath
+    if isinstance(source, Path) or looks_like_path(source) or os.path.isdir(source): url = str(source)
     else:
         try: url = entry_urlpath(source, catalog, **(params or {}))
         except AtmoError: return None          # opening the source says what is wrong
@@ -252,8 +252,8 @@ def _source_files(source, catalog, params) -> list[Path]:
     "The local files (and zarr folders' metadata and array folders) that `source` reads; [] for a dataset or a URL."
     url = str(source) if isinstance(source, Path) else source
     if not isinstance(url, str): return []
-    from atmodist_nb.data.catalog import _looks_like_path, entry_urlpath
-    if not (_looks_like_path(url) or os.path.exists(url)):
+    from atmodist_nb.data.catalog import looks_like_path, entry_urlpath
+    if not (looks_like_path(url) or os.path.exists(url)):
         try: url = entry_urlpath(url, catalog, **(params or {}))
         except AtmoError: return []
     if '://' in url: return []

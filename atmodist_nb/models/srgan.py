@@ -8,6 +8,7 @@ import math
 from dataclasses import dataclass
 import torch, torch.nn as nn, torch.nn.functional as F
 from ..core import AtmoError, require
+from ..data.pairs import coarsen   # the one block mean; `models.srgan.coarsen` names it too
 from ..config import GeneratorConfig, DiscriminatorConfig   # configs live in `config` (no torch)
 
 # %% auto #0
@@ -69,12 +70,13 @@ def upscale(x: torch.Tensor,     # (B, C, h, w) low-resolution fields
             mode: str = 'bicubic', # 'bicubic' or 'bilinear'
             wrap: bool = False,  # periodic in longitude (else replicated at every edge)
            ) -> torch.Tensor:    # (B, C, h·f, w·f)
-    "Interpolating upscale padded like the convolutions: circular in W and replicated in H with `wrap`, replicated on all edges without."
+    "Interpolating upscale padded as the convolutions: circular in W, replicated in H with `wrap`; replicated without."
     require(mode in SKIPS[1:], f"interpolation {mode!r} is unknown; use 'bicubic' or 'bilinear'")
     p = 2
     x = F.pad(F.pad(x, (p, p, 0, 0), mode='circular' if wrap else 'replicate'), (0, 0, p, p), mode='replicate')
     c = factor * p
     return F.interpolate(x, scale_factor=factor, mode=mode, align_corners=False)[..., c:-c, c:-c]
+
 
 # %% ../../nbs/20_models.srgan.ipynb #3cba265b
 class ResBlock(nn.Module):
@@ -86,15 +88,16 @@ class ResBlock(nn.Module):
 
 # %% ../../nbs/20_models.srgan.ipynb #c20ecb4a
 class Generator(nn.Module):
-    "PhIRE generator: 9x9 conv, residual blocks with a long skip, sub-pixel upsampling (ICNR), 9x9 conv. Input (B,C,h,w) → (B,C,h·f,w·f)."
+    "PhIRE generator: 9x9 conv, residual blocks, long skip, sub-pixel upsampling (ICNR), 9x9 conv."
     def __init__(self, cfg: GeneratorConfig = GeneratorConfig()):
         super().__init__()
         self.cfg, w = cfg, cfg.lon_wrap
         self.head = nn.Sequential(WrapConv2d(cfg.channels, cfg.width, cfg.kernel_in, w), _act(cfg.act))
-        self.body = nn.Sequential(*[ResBlock(cfg.width, cfg.act, w) for _ in range(cfg.blocks)], WrapConv2d(cfg.width, cfg.width, 3, w))
+        self.body = nn.Sequential(*[ResBlock(cfg.width, cfg.act, w) for _ in range(cfg.blocks)],
+                                  WrapConv2d(cfg.width, cfg.width, 3, w))
         self.up = nn.Sequential(*[Upsample(cfg.width, r, cfg.act, w) for r in factor_stages(cfg.factor)])
         self.tail = WrapConv2d(cfg.width, cfg.channels, cfg.kernel_out, w)
-        if cfg.skip != 'none':                       # start as the interpolation itself: the network learns a correction
+        if cfg.skip != 'none':   # start as the interpolation itself: the network learns a correction
             nn.init.zeros_(self.tail.weight); nn.init.zeros_(self.tail.bias)
 
     @property
@@ -108,7 +111,8 @@ class Generator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[1] != self.cfg.channels:
-            raise AtmoError(f"generator input must be (batch, {self.cfg.channels}, h, w), got {tuple(x.shape)}; pass the low-resolution fields with their channels")
+            raise AtmoError(f"generator input must be (batch, {self.cfg.channels}, h, w), got {tuple(x.shape)}; "
+                            "pass the low-resolution fields with their channels")
         h = self.head(x)
         out = self.tail(self.up(h + self.body(h)))
         return out if self.cfg.skip == 'none' else out + upscale(x, self.cfg.factor, self.cfg.skip, self.tail.wrap)
@@ -125,7 +129,8 @@ class Discriminator(nn.Module):
                  patch: int = 96, # edge of the high-resolution patches it judges
                 ):
         super().__init__()
-        require(len(cfg.widths) == len(cfg.strides), f"discriminator widths {cfg.widths} and strides {cfg.strides} differ in length")
+        require(len(cfg.widths) == len(cfg.strides), f"discriminator widths {cfg.widths} and strides {cfg.strides} "
+                                                     "differ in length")
         self.cfg, self.patch = cfg, patch
         layers, cin, size = [], cfg.channels, patch
         for w, s in zip(cfg.widths, cfg.strides):
@@ -133,19 +138,19 @@ class Discriminator(nn.Module):
             cin, size = w, (size - 1) // s + 1
         self.features = nn.Sequential(*layers)
         self.size = size
-        self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * size * size, cfg.dense), nn.LeakyReLU(cfg.slope, inplace=True), nn.Linear(cfg.dense, 1))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(cin * size * size, cfg.dense),
+                                  nn.LeakyReLU(cfg.slope, inplace=True), nn.Linear(cfg.dense, 1))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if x.ndim != 4 or x.shape[-2:] != (self.patch, self.patch):
-            raise AtmoError(f"discriminator built for {self.patch}x{self.patch} patches got {tuple(x.shape)}; build it with patch={x.shape[-1]}")
+            raise AtmoError(f"discriminator built for {self.patch}x{self.patch} patches got {tuple(x.shape)}; "
+                            f"build it with patch={x.shape[-1]}")
         return self.head(self.features(x)).squeeze(1)
 
 # %% ../../nbs/20_models.srgan.ipynb #64806173
 def lowres(hr: torch.Tensor, # (..., C, H, W) high-resolution fields
            factor: int = 4,  # coarsening factor
           ) -> torch.Tensor:  # (..., C, H/f, W/f)
-    "Coarsen by factor×factor average pooling (the reference's low-resolution input)."
-    require(hr.shape[-1] % factor == 0 and hr.shape[-2] % factor == 0, f"field {tuple(hr.shape[-2:])} is not divisible by the factor {factor}; crop it to a multiple of {factor}")
-    lead = hr.shape[:-3]
-    out = F.avg_pool2d(hr.reshape(-1, *hr.shape[-3:]), factor)
-    return out.reshape(*lead, *out.shape[-3:])
+    "The generator's input for `hr`: `coarsen` (the f×f block mean) with the reference's factor 4 by default."
+    return coarsen(hr, factor)
+
