@@ -359,7 +359,7 @@ SR_METHODS = {'mse_cnn': 'sr_pretrain', 'mse_gan': 'sr_mse', 'atmodist_gan': 'sr
 
 def stage_sr_eval(ctx: Context) -> dict:
     "Whole held-out fields, a chunk of steps at a time: truth vs interpolation, the MSE CNN and both GANs (float32)."
-    import torch.nn.functional as F
+    from atmodist_nb.models.srgan import coarsen
     from atmodist_nb.eval.superres import upscale_field, bilinear, evaluate_superres_chunks, EvalSettings
     from atmodist_nb.train.superres import load_generator
     from atmodist_nb.data.normalize import denormalize
@@ -368,7 +368,7 @@ def stage_sr_eval(ctx: Context) -> dict:
     nets = {name: load_generator(ctx.need(stage), ctx.device)
             for name, stage in SR_METHODS.items() if ctx.finished(stage)}
     def read(a, b, with_methods):
-        truth = ctx.eval_fields(times[a:b]); low_res = F.avg_pool2d(truth, f)
+        truth = ctx.eval_fields(times[a:b]); low_res = coarsen(truth, f)
         if not with_methods: return truth, low_res, {}
         up = {n: upscale_field(g, low_res, device=ctx.device, batch=ec.batch) for n, g in nets.items()}
         return truth, low_res, {'bilinear': bilinear(low_res, f), **up}
@@ -381,7 +381,8 @@ def stage_sr_eval(ctx: Context) -> dict:
 # %% ../nbs/49_stages.ipynb #0b87c9b9
 def stage_transfer(ctx: Context) -> dict:
     "Few-label transfer: vortex tracks (the tracker's, or HURDAT2's), then learning curves; test tracks held out."
-    from atmodist_nb.transfer import tracks_for, run_transfer
+    from atmodist_nb.data.tracks import tracks_for
+    from atmodist_nb.transfer import run_transfer
     from atmodist_nb.train.pretext import load_pretext
     from atmodist_nb.models.atmodist import AtmoDist
     model, pcfg = load_pretext(ctx.need('pretext'), 'cpu')

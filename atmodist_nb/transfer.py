@@ -13,7 +13,6 @@ from .core import (AtmoError, require, RunDir, atomic_write, save_figure, write_
                               seed_everything, get_device, autocast, progress as _progress)
 from .sphere import great_circle_km
 from .data.tracks import is_global, make_samples, offset_position
-from .data.tracks import tracks_for   # the pipeline's import (`from atmodist_nb.transfer import tracks_for`)
 from .config import TransferConfig, TRANSFER_METHODS as METHODS   # configs live in `config` (no torch)
 
 # %% auto #0

@@ -13,7 +13,7 @@ from ..core import (AtmoError, require, get_device, autocast, seed_everything, c
                               RunDir, progress, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics)
 from ..models.atmodist import AtmoDist, AtmoDistConfig
 from ..config import PretextConfig   # configs live in `config`, which loads no torch
-from ..data.pairs import PairSampler
+from ..data.pairs import PairSampler, PairSource
 
 # %% auto #0
 __all__ = ['PRETEXT_PRESETS', 'toy_fields', 'evaluate_pretext', 'dist_setup', 'make_optimizer', 'train_step', 'train_pretext',
@@ -59,10 +59,6 @@ def toy_fields(n_time: int = 64,        # time steps
     return out, lats
 
 # %% ../../nbs/11_train.pretext.ipynb #59f0c0be
-def _is_source(x) -> bool:
-    "Whether `x` is a pair source (anything with `.sample(batch)`) rather than a fields tensor."
-    return not isinstance(x, torch.Tensor) and callable(getattr(x, 'sample', None))
-
 @torch.no_grad()
 def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mode for the call)
                      fields,                       # (T, C, H, W) normalised tensor, or a pair source (`.sample(B)` → x1, x2, labels)
@@ -75,7 +71,7 @@ def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mod
                     ) -> dict:                     # top1, top3, loss, chance, confusion (K×K, rows true), acc_per_lag
     "Accuracy of Δt classification on freshly drawn pairs: top-1, top-3, confusion matrix and accuracy per Δt."
     device = get_device(device); K = cfg.model.n_classes
-    if _is_source(fields): sampler = fields
+    if isinstance(fields, PairSource): sampler = fields
     else:
         require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed) to evaluate on a fields tensor")
         sampler = PairSampler(fields.to(device), lats, patch=cfg.model.patch, n_classes=K, lat_band=cfg.lat_band, t_range=t_range, generator=generator)
@@ -130,14 +126,12 @@ def train_step(net: nn.Module,      # what runs the forward pass (the model, or 
                warm,                # warm-up scheduler or None
                x1: torch.Tensor, x2: torch.Tensor, y: torch.Tensor, # a batch of pairs and labels
                *, cfg: PretextConfig,
-               poison: bool = False, # tests only: make the loss NaN
               ) -> tuple[torch.Tensor, torch.Tensor]: # detached loss and logits
     "One optimizer step: channels-last and bf16 autocast on CUDA, cross-entropy, backward, gradient clipping, step."
     cuda = x1.is_cuda
     if cuda and cfg.channels_last: x1, x2 = x1.contiguous(memory_format=torch.channels_last), x2.contiguous(memory_format=torch.channels_last)
     with autocast(x1.device, cfg.amp): logits = net(x1, x2)
     loss = F.cross_entropy(logits.float(), y)
-    if poison: loss = loss * float('nan')
     opt.zero_grad(set_to_none=True)
     loss.backward()
     if cfg.clip > 0: nn.utils.clip_grad_norm_(model.parameters(), cfg.clip)
@@ -156,11 +150,10 @@ def train_pretext(cfg: PretextConfig,         # training settings
                   device: str | torch.device = 'cpu', # under torchrun on CUDA: cuda:LOCAL_RANK
                   progress: bool = True,       # show a progress bar with pairs/s (rank 0)
                   max_steps: int | None = None, # stop (with a checkpoint) after this step, without finishing the run
-                  fault_step: int | None = None, # tests only: make the loss NaN at this step
                  ) -> dict:                    # step, completed, last train loss/acc, pairs_per_s, final eval
     "Train (or resume) the pretext task in `run_dir`; under torchrun each process draws its own pairs and rank 0 writes."
     rank, world, device, created = dist_setup(device)
-    try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, eval_data, device, rank, world, progress, max_steps, fault_step)
+    try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, eval_data, device, rank, world, progress, max_steps)
     finally:
         if created: dist.destroy_process_group()
 
@@ -175,7 +168,7 @@ class _Loop:
 def _pair_source(cfg: PretextConfig, fields, lats, t_train, device, rank: int) -> tuple[object, torch.Generator, object]:
     "(training pair source, the loop's generator, the data evaluation draws from): a given source as is, or device-resident fields."
     gen = torch.Generator(device=device).manual_seed(cfg.seed + rank)
-    if _is_source(fields): return fields, gen, fields
+    if isinstance(fields, PairSource): return fields, gen, fields
     require(fields.ndim == 4 and fields.shape[1] == cfg.model.in_channels,
             f"fields must be (T, {cfg.model.in_channels}, H, W), got {tuple(fields.shape)}; pass the normalised (vo, d) block")
     fields = fields.to(device, torch.bfloat16 if (cfg.amp and device.type == 'cuda') else torch.float32)   # autocast casts to bf16 anyway
@@ -203,7 +196,8 @@ def _gather(obj, world: int) -> list:
 def _checkpoint(L: _Loop) -> None:
     "Save model, optimizer, schedules, RNG and pair-source states (rank 0 writes; every rank's generator and source state)."
     gens = _gather_gen_states(L.gen, L.world, L.device)
-    srcs = _gather(L.source.state_dict(), L.world) if hasattr(L.source, 'state_dict') else None
+    own = isinstance(L.source, PairSampler) and L.source.generator is L.gen   # its state is the loop's generator
+    srcs = None if own else _gather(L.source.state_dict(), L.world)
     if L.rank == 0:
         st = {'model': L.model.state_dict(), 'optimizer': L.opt.state_dict(), 'plateau': L.plateau.state_dict(),
               'rng': rng_state(L.gen), 'gens': gens, **({'warmup': L.warm.state_dict()} if L.warm is not None else {}),
@@ -223,7 +217,7 @@ def _resume(L: _Loop) -> None:
     L.step, gens, srcs = int(meta['step']), state['gens'], state.get('sources')
     if len(gens) == L.world: set_rng_state(state['rng'], L.gen); L.gen.set_state(gens[L.rank])
     else: L.gen.manual_seed(L.cfg.seed + L.rank + 1000 * L.step)   # another world size: fresh, distinct streams
-    if srcs is not None and hasattr(L.source, 'load_state_dict'):
+    if srcs is not None:
         require(len(srcs) == L.world, f"the checkpoint was written by {len(srcs)} processes reading their own blocks; resume the streamed run with {len(srcs)} processes")
         L.source.load_state_dict(srcs[L.rank])
 
@@ -231,15 +225,14 @@ def _resume(L: _Loop) -> None:
 def _evaluator(L: _Loop, fields, lats, t_eval, eval_data):
     "A function running one evaluation on the same pairs each time (None when there is nothing to evaluate on)."
     cfg, device = L.cfg, L.device
-    if eval_data is not None and _is_source(eval_data):
-        gen = getattr(eval_data, 'generator', None)   # e.g. a PairSampler: rewind its generator
-        start = eval_data.state_dict() if hasattr(eval_data, 'state_dict') else (gen.get_state() if gen is not None else None)
+    if isinstance(eval_data, PairSource):
+        start = eval_data.state_dict()
         def run():   # the same pairs at every evaluation
-            if start is not None: eval_data.load_state_dict(start) if hasattr(eval_data, 'load_state_dict') else gen.set_state(start)
+            eval_data.load_state_dict(start)
             return evaluate_pretext(L.model, eval_data, None, cfg=cfg, n_batches=cfg.eval_batches, device=device)
         return run
     data = eval_data if eval_data is not None else fields
-    if t_eval is None or _is_source(data): return None
+    if t_eval is None or isinstance(data, PairSource): return None
     return lambda: evaluate_pretext(L.model, data, lats, t_range=t_eval, cfg=cfg, n_batches=cfg.eval_batches, device=device,
                                     generator=torch.Generator(device=device).manual_seed(cfg.seed + 999_983))
 
@@ -270,7 +263,9 @@ def _finish(L: _Loop, out: dict, last_ev, evaluate) -> dict:
     return out
 
 # %% ../../nbs/11_train.pretext.ipynb #7f25260e
-def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, world, show, max_steps, fault_step):
+_faults: dict[str, int] = {}   # tests only: {'nan_input': step} feeds that step NaN pairs (a seam, not a parameter)
+
+def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, world, show, max_steps):
     "The body of `train_pretext` (see there): set up, resume, then step, log, evaluate and checkpoint until `stop`."
     barrier = dist.barrier if world > 1 else (lambda: None)
     if rank == 0: rd = RunDir(run, cfg)
@@ -291,7 +286,8 @@ def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, wor
     try:
         while L.step < stop:
             x1, x2, y = (v.to(device, non_blocking=True) for v in source.sample(cfg.batch))
-            loss, logits = train_step(L.net, L.model, L.opt, L.warm, x1, x2, y, cfg=cfg, poison=fault_step == L.step + 1)
+            if _faults.get('nan_input') == L.step + 1: x1 = x1 * float('nan')   # tests: a step that diverges
+            loss, logits = train_step(L.net, L.model, L.opt, L.warm, x1, x2, y, cfg=cfg)
             L.step += 1
             acc += torch.stack([loss.double() * len(y), (logits.argmax(1) == y).sum().double()]); n_acc += len(y)
             if pbar is not None: pbar.update(1)
