@@ -60,15 +60,16 @@ def patch_metrics(x: torch.Tensor,  # (B, C, P, P) first patches
 def log_undone(x: torch.Tensor,    # normalised fields (..., C, H, W), as `data.normalize.normalize` makes them
                stats: NormStats,   # the statistics used to normalise them
               ) -> torch.Tensor:   # the raw fields' z-scores, float32
-    "Undo the second z-score and the signed log of the normalisation, keeping the first z-score (where the reference measures pixel l2)."
-    require(x.dim() >= 3 and x.shape[-3] == len(stats.variables), f"expected fields (..., {len(stats.variables)}, H, W), got {tuple(x.shape)}")
+    "Undo the second z-score and the signed log of the normalisation; the first z-score stays (as in the reference)."
+    require(x.dim() >= 3 and x.shape[-3] == len(stats.variables),
+            f"expected fields (..., {len(stats.variables)}, H, W), got {tuple(x.shape)}")
     vec = lambda v: torch.tensor(v, dtype=torch.float32, device=x.device)[:, None, None]
     y = x.float() * vec(stats.std2) + vec(stats.mean2)
     return torch.sign(y) * torch.expm1(y.abs()) / stats.factor
 
 # %% ../nbs/12_distance.ipynb #2048d8e0
 class AtmoDistLoss(nn.Module):
-    "AtmoDist distance as a content loss: α·mean((f(pred) − f(target))²) through a frozen copy of the encoder, always in eval mode."
+    "AtmoDist distance as a content loss: α·mean((f(pred) − f(target))²) through a frozen encoder, always in eval mode."
     def __init__(self, model: nn.Module,   # trained AtmoDist network or its encoder (copied, then frozen)
                  alpha: float = 1.0,       # scale to pixel l2 (see `calibrate_alpha`)
                  tap: str = 'encoder',     # feature tap, one of the encoder's `tap_names`
@@ -76,7 +77,8 @@ class AtmoDistLoss(nn.Module):
         super().__init__()
         enc = _encoder_of(model)
         require(tap in enc.tap_names, f"unknown feature tap {tap!r}; choose one of {', '.join(enc.tap_names)}")
-        require(math.isfinite(alpha) and alpha > 0, f"alpha must be a positive number, got {alpha}; calibrate it with calibrate_alpha")
+        require(math.isfinite(alpha) and alpha > 0,
+                f"alpha must be a positive number, got {alpha}; calibrate it with calibrate_alpha")
         self.encoder, self.tap = copy.deepcopy(enc), tap
         self.encoder.requires_grad_(False)
         self.register_buffer('alpha', torch.tensor(float(alpha)))
@@ -111,7 +113,8 @@ class AtmoDistLoss(nn.Module):
         from atmodist_nb.train.pretext import load_pretext
         run = Path(run_dir); cal_dir = Path(calibration) if calibration is not None else run
         require((cal_dir / 'alpha.json').exists(), f"{cal_dir} has no calibrated alpha (alpha.json); "
-                                                   "run calibrate_alpha(..., out_dir=it) or the 'pretext_eval' stage first")
+                                                   "run calibrate_alpha(..., out_dir=it) or the 'pretext_eval' stage "
+                                                   "first")
         cal = read_json(cal_dir / 'alpha.json', 'distance calibration')
         model, _ = load_pretext(run, device)
         return cls(model, cal['alpha'], cal.get('tap', 'encoder')).to(get_device(device))
@@ -122,7 +125,8 @@ def fit_alpha(feat_means: np.ndarray, # per-lag mean unscaled feature distance m
              ) -> float:              # least-squares α for l ≈ α m
     "Least-squares scale α minimising Σ (α m_k − l_k)²."
     m, l = np.asarray(feat_means, float), np.asarray(l2_means, float)
-    require(len(m) == len(l) and len(m) > 0 and float(m @ m) > 0, "cannot fit alpha: the feature distances are all zero; is the encoder trained?")
+    require(len(m) == len(l) and len(m) > 0 and float(m @ m) > 0,
+            "cannot fit alpha: the feature distances are all zero; is the encoder trained?")
     return float(m @ l / (m @ m))
 
 # %% ../nbs/12_distance.ipynb #d009111c
@@ -133,16 +137,18 @@ def pair_metrics(model: nn.Module,         # AtmoDist network, encoder or AtmoDi
                  batch: int = 64,          # pairs per batch
                  tap: str = 'encoder',     # feature tap (ignored for an AtmoDistLoss, which has its own)
                  names=('distance', 'l2', 'l1', 'psnr', 'ssim'), # metrics to compute
-                 stats: NormStats | None = None, # pixel metrics on `log_undone` fields (the reference); None: normalised
+                 stats: NormStats | None = None, # pixel metrics on `log_undone` fields (reference); None: normalised
                 ) -> dict[str, np.ndarray]: # name -> (N,) values, plus 'lag' (N,) in steps
-    "Per-pair metrics on freshly drawn pairs: the AtmoDist distance (unscaled unless `model` is an AtmoDistLoss) and pixel metrics."
+    "Per-pair metrics on fresh pairs: the AtmoDist distance (scaled only by an AtmoDistLoss) and pixel metrics."
     out = {k: [] for k in ('lag', *names)}
     for _ in range(n_batches):
         x1, x2, y = sampler.sample(batch)
         x1, x2 = x1.float(), x2.float()
         out['lag'].append(y + 1)
         if 'distance' in names:
-            out['distance'].append(model.distance(x1, x2) if isinstance(model, AtmoDistLoss) else feature_mse(model, x1, x2, tap))
+            out['distance'].append(model.distance(x1, x2) if isinstance(model, AtmoDistLoss) else feature_mse(model,
+                                                                                                              x1, x2,
+                                                                                                              tap))
         if stats is not None: x1, x2 = log_undone(x1, stats), log_undone(x2, stats)
         for k, v in patch_metrics(x1, x2, [n for n in names if n != 'distance']).items(): out[k].append(v)
     return {k: torch.cat(v).double().cpu().numpy() for k, v in out.items()}
@@ -159,7 +165,7 @@ def calibrate_alpha(model: nn.Module,        # trained AtmoDist network or its e
                     n_batches: int = 8,      # batches to draw
                     batch: int = 64,         # pairs per batch
                     out_dir: str | Path | None = None, # write alpha.json here (e.g. the pretext run folder)
-                    stats: NormStats | None = None, # pixel l2 on `log_undone` fields, as the reference; None: normalised
+                    stats: NormStats | None = None, # pixel l2 on `log_undone` fields (reference); None: normalised
                    ) -> float:               # α
     "Fit α so that the AtmoDist distance matches pixel l2 on average over the upper half of the lags."
     pm = pair_metrics(model, sampler, n_batches=n_batches, batch=batch, tap=tap, names=('distance', 'l2'), stats=stats)
@@ -168,9 +174,11 @@ def calibrate_alpha(model: nn.Module,        # trained AtmoDist network or its e
     require(upper.any(), f"no pairs drawn at the upper lags (> {K // 2}); draw more batches")
     alpha = fit_alpha(m[upper], l[upper])
     if out_dir is not None:
-        write_json(Path(out_dir) / 'alpha.json', {'alpha': alpha, 'tap': tap,
-                                                  'pixel_fields': 'normalised' if stats is None else 'log undone (z-scores)', 'n_pairs': int(len(pm['lag'])),
-                                                  'lags_fitted': u[upper].astype(int).tolist(), 'lags': u.astype(int).tolist(),
+        pixels = 'normalised' if stats is None else 'log undone (z-scores)'
+        write_json(Path(out_dir) / 'alpha.json', {'alpha': alpha, 'tap': tap, 'pixel_fields': pixels,
+                                                  'n_pairs': int(len(pm['lag'])),
+                                                  'lags_fitted': u[upper].astype(int).tolist(),
+                                                  'lags': u.astype(int).tolist(),
                                                   'feature_mse_mean': m.tolist(), 'pixel_l2_mean': l.tolist()})
     return alpha
 
@@ -190,9 +198,9 @@ def distance_vs_lag(loss: AtmoDistLoss,      # the calibrated distance (on the s
                     batch: int = 64,         # pairs per batch
                     dt_hours: float = 3.0,   # time step of the data, hours
                     out_dir: str | Path | None = None, # write distance_vs_lag.json and .png here
-                    stats: NormStats | None = None, # pixel metrics on `log_undone` fields (the reference); None: normalised
+                    stats: NormStats | None = None, # pixel metrics on `log_undone` fields (reference); None: normalised
                    ) -> dict:                # metric -> {spearman, separability, mean, std}; lag_hours; n_pairs
-    "Per-lag mean ± std of the AtmoDist distance, pixel l2, l1, PSNR and SSIM, with Spearman correlation and lag separability."
+    "Per-lag mean ± std of the AtmoDist distance, pixel l2, l1, PSNR and SSIM, with Spearman ρ and lag separability."
     from scipy.stats import spearmanr
     pm = pair_metrics(loss, sampler, n_batches=n_batches, batch=batch, stats=stats)
     lags = pm.pop('lag'); res = {}
@@ -202,7 +210,8 @@ def distance_vs_lag(loss: AtmoDistLoss,      # the calibrated distance (on the s
         res[name] = {'spearman': rho, 'separability': separability(v, lags), 'mean': mean.tolist(), 'std': std.tolist()}
     res['lag_hours'] = (u * dt_hours).tolist(); res['n_pairs'] = int(len(lags))
     if out_dir is not None:
-        out = Path(out_dir); write_json(out / 'distance_vs_lag.json', res); plot_distance_vs_lag(res, out / 'distance_vs_lag.png')
+        out = Path(out_dir); write_json(out / 'distance_vs_lag.json', res)
+        plot_distance_vs_lag(res, out / 'distance_vs_lag.png')
     return res
 
 def plot_distance_vs_lag(res: dict, path: str | Path) -> Path:

@@ -227,16 +227,16 @@ def _table_md(summary: dict, ns: list[int], n_pool: int, metric: str = 'track_km
 def plot_learning_curve(summary: dict, path: str | Path, intensity_unit: str = '') -> Path:
     "Track error (km) and intensity MAE vs number of labelled tracks (log x), mean ± std over seeds per method."
     from matplotlib.figure import Figure
-    fig = Figure(figsize=(10, 4), layout='constrained'); axs = fig.subplots(1, 2)
+    fig = Figure(figsize=(9, 3.5), layout='constrained'); axs = fig.subplots(1, 2)
     for m, per in summary.items():
-        ns = sorted(per)
+        ns = sorted(per, key=int)   # N as int or str (results.json)
         for ax, k in zip(axs, ('track_km', 'intensity_mae')):
             mean = np.array([per[n][f'{k}_mean'] for n in ns]); std = np.array([per[n][f'{k}_std'] for n in ns])
             ls = '--' if m in ('persistence', 'extrapolation') else '-'
-            ax.errorbar(ns, mean, yerr=std, label=m, ls=ls, marker='o', ms=4, capsize=3)
+            ax.errorbar([int(n) for n in ns], mean, yerr=std, label=m, ls=ls, marker='o', ms=4, capsize=3)
     axs[0].set_ylabel('24 h track error, km (great circle)')
     axs[1].set_ylabel(f'intensity change MAE {intensity_unit}'.strip())
-    ticks = sorted({n for per in summary.values() for n in per})
+    ticks = sorted({int(n) for per in summary.values() for n in per})
     for ax in axs:
         ax.set_xscale('log'); ax.set_xticks(ticks, [str(n) for n in ticks]); ax.minorticks_off()
         ax.set_xlabel('labelled tracks N'); ax.grid(alpha=0.3)
