@@ -112,9 +112,9 @@ class AtmoDistLoss(nn.Module):
         "The loss of a finished pretext run and its calibration (`alpha.json`: α and the feature tap)."
         from atmodist_nb.train.pretext import load_pretext
         run = Path(run_dir); cal_dir = Path(calibration) if calibration is not None else run
-        require((cal_dir / 'alpha.json').exists(), f"{cal_dir} has no calibrated alpha (alpha.json); "
-                                                   "run calibrate_alpha(..., out_dir=it) or the 'pretext_eval' stage "
-                                                   "first")
+        require((cal_dir / 'alpha.json').exists(),
+                f"{cal_dir} has no calibrated alpha (alpha.json); "
+                "run calibrate_alpha(..., out_dir=it) or the 'pretext_eval' stage first")
         cal = read_json(cal_dir / 'alpha.json', 'distance calibration')
         model, _ = load_pretext(run, device)
         return cls(model, cal['alpha'], cal.get('tap', 'encoder')).to(get_device(device))
@@ -146,9 +146,8 @@ def pair_metrics(model: nn.Module,         # AtmoDist network, encoder or AtmoDi
         x1, x2 = x1.float(), x2.float()
         out['lag'].append(y + 1)
         if 'distance' in names:
-            out['distance'].append(model.distance(x1, x2) if isinstance(model, AtmoDistLoss) else feature_mse(model,
-                                                                                                              x1, x2,
-                                                                                                              tap))
+            d = model.distance(x1, x2) if isinstance(model, AtmoDistLoss) else feature_mse(model, x1, x2, tap)
+            out['distance'].append(d)
         if stats is not None: x1, x2 = log_undone(x1, stats), log_undone(x2, stats)
         for k, v in patch_metrics(x1, x2, [n for n in names if n != 'distance']).items(): out[k].append(v)
     return {k: torch.cat(v).double().cpu().numpy() for k, v in out.items()}
