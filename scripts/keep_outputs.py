@@ -59,7 +59,10 @@ def _clean(out: dict) -> dict | None:
 def keep(fn: Path, flags: str = 'slow') -> tuple[str, int, int]:
     "Run one notebook and write its kept outputs back; (name, cells with outputs, bytes)."
     from execnb.nbio import read_nb
+    from nbdev.process import extract_directives
     nb = read_nb(fn)
+    for c in nb.cells:   # read_nb leaves directives unparsed: without them `#| cuda` cells would run
+        c.directives_ = extract_directives(c, remove=False) if c.cell_type == 'code' else {}
     execute_nb(nb, fn, skip_flags(flags), True)
     raw = json.loads(fn.read_text(encoding='utf-8'))
     by_id = {c.get('id'): c for c in nb.cells}
