@@ -4,14 +4,13 @@
 
 # %% ../../nbs/06_data.prepare.ipynb #4397ab14
 from __future__ import annotations
-import glob, hashlib, itertools, json, math, os, shutil, socket, struct, time as _time, warnings
+import glob, hashlib, json, os, shutil, socket, struct, time as _time, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np, pandas as pd, xarray as xr
-from ..core import (AtmoError, require, fault_point, write_json, read_json, atomic_write, run_lock,
-                              progress as _progress)
-from .catalog import open_source, validate_dataset
-from .normalize import NormStats, fit_norm
+from ..core import AtmoError, require, fault_point, write_json, read_json, run_lock, progress as _progress
+from .catalog import open_source
+from .normalize import fit_norm
 from .store import root_attrs, store_kind, write_manifest
 # checking and opening a store is `data.store`'s; re-exported here for the code that imports it from this module
 from .store import local_folder, verify_store, check_store, store_stats, store_reads
