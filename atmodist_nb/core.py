@@ -14,9 +14,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['RUN_MARKER', 'AtmoError', 'require', 'get_device', 'autocast', 'seed_everything', 'config_from_dict',
            'config_to_dict', 'config_hash', 'config_override', 'atomic_write', 'write_json', 'read_json', 'save_figure',
-           'fault_point', 'save_checkpoint', 'load_checkpoint', 'load_optimizer_state', 'rng_state', 'set_rng_state',
-           'run_lock', 'RunDir', 'is_run_folder', 'check_out_folder', 'read_jsonl', 'list_checkpoints',
-           'prune_checkpoints', 'trim_metrics', 'progress', 'package_path', 'project_root', 'data_root']
+           'fault_point', 'run_lock', 'RunDir', 'is_run_folder', 'check_out_folder', 'read_jsonl', 'progress',
+           'package_path', 'project_root', 'data_root']
 
 # %% ../nbs/00_core.ipynb #c4958e42
 class AtmoError(Exception):
@@ -36,7 +35,8 @@ def get_device(device: str | torch.device | None = None, # 'cpu', 'cuda', 'cuda:
     import torch
     if device is None or device == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     dev = torch.device(device)
-    require(dev.type != 'cuda' or torch.cuda.is_available(), f"device {device!r} was asked for but CUDA is not available here; use --device cpu")
+    require(dev.type != 'cuda' or torch.cuda.is_available(),
+            f"device {device!r} was asked for but CUDA is not available here; use --device cpu")
     return dev
 
 # %% ../nbs/00_core.ipynb #a7c31e02
@@ -83,7 +83,8 @@ def _coerce(value, tp, name):
         try:
             if tp is int and isinstance(value, float) and not value.is_integer(): raise ValueError
             return tp(value)
-        except (TypeError, ValueError): raise AtmoError(f"config key {name!r}: expected {tp.__name__}, got {value!r}") from None
+        except (TypeError, ValueError):
+            raise AtmoError(f"config key {name!r}: expected {tp.__name__}, got {value!r}") from None
     return value
 
 # %% ../nbs/00_core.ipynb #4834e001
@@ -132,7 +133,8 @@ def config_override(cfg,                   # a dataclass config
         if isinstance(val, str) and (val.startswith(('[', '{')) or isinstance(node[last], list)):
             try: val = json.loads(val) if val.startswith(('[', '{')) else [x for x in val.split(',') if x]
             except json.JSONDecodeError as e:
-                raise AtmoError(f"config key {key!r}: {val!r} is not valid JSON ({e.msg}); quote it like '{{\"path\": \"era5/*.nc\"}}'") from None
+                raise AtmoError(f"config key {key!r}: {val!r} is not valid JSON ({e.msg}); quote it like '{{\"path\": "
+                                f"\"era5/*.nc\"}}'") from None
         node[last] = val
     return config_from_dict(type(cfg), d)
 
@@ -146,7 +148,8 @@ def atomic_write(path: str | Path, # final file name
     "Open a temp file beside `path` for writing; on success fsync and rename it to `path`, on error remove it."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     try: fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    except OSError as e: raise AtmoError(f"cannot write in {path.parent} ({e.strerror}); choose a writable output folder") from None
+    except OSError as e:
+        raise AtmoError(f"cannot write in {path.parent} ({e.strerror}); choose a writable output folder") from None
     try:
         with os.fdopen(fd, mode, **({} if 'b' in mode else {'encoding': 'utf-8'})) as f:
             yield f
@@ -157,7 +160,8 @@ def atomic_write(path: str | Path, # final file name
         try: os.unlink(tmp)
         except OSError: pass
         if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT, errno.EPERM):
-            raise AtmoError(f"cannot write {path} ({e.strerror}); free space or choose a writable output folder (nothing was overwritten)") from None
+            raise AtmoError(f"cannot write {path} ({e.strerror}); free space or choose a writable output folder "
+                            f"(nothing was overwritten)") from None
         raise
 
 # %% ../nbs/00_core.ipynb #69b2c289
@@ -172,7 +176,8 @@ def read_json(path: str | Path, what: str = 'file'):
     require(path.exists(), f"{what} {path} does not exist")
     try: return json.loads(path.read_text(encoding='utf-8'))
     except json.JSONDecodeError as e:
-        raise AtmoError(f"{what} {path} is not valid JSON (line {e.lineno}); delete it or rerun the step that writes it") from None
+        raise AtmoError(f"{what} {path} is not valid JSON (line {e.lineno}); "
+                        "delete it or rerun the step that writes it") from None
 
 def save_figure(fig,                 # a matplotlib figure (pyplot's or a bare `matplotlib.figure.Figure`)
                 path: str | Path,    # the PNG to write
@@ -187,7 +192,7 @@ def save_figure(fig,                 # a matplotlib figure (pyplot's or a bare `
 _fault_counts: dict[str, int] = {}
 
 def fault_point(name: str) -> None:
-    "SIGKILL this process when `ATMODIST_FAULT` names this point (`name` or `name:n` for the n-th pass); for kill-and-resume tests."
+    "SIGKILL this process when `ATMODIST_FAULT` names this point (`name` or `name:n`: the n-th pass); for resume tests."
     spec = os.environ.get('ATMODIST_FAULT')
     if not spec: return
     want, _, n = spec.partition(':')
@@ -195,106 +200,6 @@ def fault_point(name: str) -> None:
     _fault_counts[name] = _fault_counts.get(name, 0) + 1
     if _fault_counts[name] == int(n or 1):
         import signal; sys.stdout.flush(); sys.stderr.flush(); os.kill(os.getpid(), signal.SIGKILL)
-
-# %% ../nbs/00_core.ipynb #a9cfd671
-def _flatten(obj, prefix, tensors):
-    "Replace tensors in a nested structure by references, collecting them in `tensors`."
-    import numpy as np, torch
-    if isinstance(obj, torch.Tensor):
-        key = prefix or '_'
-        tensors[key] = obj.detach().cpu().contiguous()
-        return {'__tensor__': key}
-    if isinstance(obj, dict):
-        require(all(isinstance(k, (str, int)) for k in obj), "checkpoint dict keys must be str or int")
-        return {'__dict__': [[k, _flatten(v, f'{prefix}.{k}' if prefix else str(k), tensors)] for k, v in obj.items()]}
-    if isinstance(obj, (list, tuple)):
-        return {'__list__': [_flatten(v, f'{prefix}.{i}', tensors) for i, v in enumerate(obj)], 'tuple': isinstance(obj, tuple)}
-    if isinstance(obj, np.ndarray): return _flatten(torch.from_numpy(obj), prefix, tensors)
-    if isinstance(obj, (np.integer, np.floating)): return obj.item()
-    return obj
-
-def _unflatten(obj, tensors):
-    "Inverse of `_flatten`."
-    if isinstance(obj, dict):
-        if '__tensor__' in obj: return tensors[obj['__tensor__']]
-        if '__dict__' in obj: return {k: _unflatten(v, tensors) for k, v in obj['__dict__']}
-        if '__list__' in obj:
-            l = [_unflatten(v, tensors) for v in obj['__list__']]
-            return tuple(l) if obj.get('tuple') else l
-    return obj
-
-# %% ../nbs/00_core.ipynb #8d0bfda7
-def save_checkpoint(stem: str | Path, # path without suffix: writes stem.safetensors, then stem.json
-                    state: dict,      # nested dict of tensors and plain values
-                    meta: dict | None = None, # plain JSON data (step, config hash, ...)
-                   ) -> Path:
-    "Save a nested training state as safetensors + JSON, atomically, JSON last (the completion marker)."
-    from safetensors.torch import save
-    stem = Path(stem); tensors = {}
-    tree = _flatten(state, '', tensors)
-    blob = save(tensors)
-    with atomic_write(stem.with_suffix('.safetensors'), 'wb') as f: f.write(blob)
-    fault_point('checkpoint')   # tests: killed between the tensors and the marker
-    write_json(stem.with_suffix('.json'), {'meta': meta or {}, 'tree': tree, 'sha256': hashlib.sha256(blob).hexdigest()})
-    return stem.with_suffix('.json')
-
-# %% ../nbs/00_core.ipynb #26a424c0
-def load_checkpoint(stem: str | Path, # path without suffix (or with .json / .safetensors)
-                    expect_hash: str | None = None, # refuse a checkpoint whose meta['config_hash'] differs
-                   ) -> tuple[dict, dict]:
-    "Load `(state, meta)` saved by `save_checkpoint`, with one-line errors for missing, truncated or foreign files."
-    from safetensors.torch import load
-    stem = Path(stem); stem = stem.with_suffix('') if stem.suffix in ('.json', '.safetensors') else stem
-    js, st = stem.with_suffix('.json'), stem.with_suffix('.safetensors')
-    require(js.exists() and st.exists(), f"checkpoint {stem} is missing (need {st.name} and {js.name}); check the run folder or retrain")
-    info = read_json(js, 'checkpoint metadata')
-    require(isinstance(info, dict) and 'tree' in info, f"checkpoint metadata {js} is not an atmodist checkpoint; retrain or point to the right run")
-    require(isinstance(info.get('sha256'), str), f"checkpoint metadata {js} has no sha256 of its tensors, so they "
-            "cannot be checked; delete the checkpoint and resume from an earlier one, or retrain")
-    blob = st.read_bytes()
-    if hashlib.sha256(blob).hexdigest() != info['sha256']:
-        raise AtmoError(f"checkpoint {st} is truncated or does not belong to {js.name} (a write was interrupted); "
-                        "delete both and resume from an earlier checkpoint")
-    try: tensors = load(blob)
-    except Exception: raise AtmoError(f"checkpoint {st} is truncated or corrupt; delete it and resume from an earlier checkpoint") from None
-    meta = info.get('meta', {})
-    if expect_hash is not None:
-        require(meta.get('config_hash') == expect_hash, f"checkpoint {stem.name} was made with another configuration "
-                f"(hash {meta.get('config_hash')} vs {expect_hash}); use a fresh --out folder or the matching config")
-    try: return _unflatten(info['tree'], tensors), meta
-    except KeyError: raise AtmoError(f"checkpoint {stem} does not match its metadata; delete it and retrain") from None
-
-# %% ../nbs/00_core.ipynb #8590ac63
-def load_optimizer_state(opt: torch.optim.Optimizer, # the optimizer, built over the (possibly channels-last, CUDA) parameters
-                         state: dict,                # its state dict, as loaded from a checkpoint
-                        ) -> None:
-    "Load `state` into `opt`, giving each per-parameter tensor its parameter's device and memory layout (fused optimizers require them equal)."
-    import torch
-    opt.load_state_dict(state)
-    for group in opt.param_groups:
-        for p in group['params']:
-            st = opt.state.get(p, {})
-            for k, v in st.items():
-                if isinstance(v, torch.Tensor) and v.shape == p.shape: st[k] = torch.empty_like(p, dtype=v.dtype).copy_(v)
-
-# %% ../nbs/00_core.ipynb #876fb622
-def rng_state(*gens: torch.Generator) -> dict:
-    "The python, numpy, torch (and CUDA) global RNG states plus those of `gens`, as a checkpointable dict."
-    import numpy as np, torch
-    np_state = [x.tolist() if isinstance(x, np.ndarray) else x for x in np.random.get_state()]
-    st = {'python': json.dumps(random.getstate()), 'numpy': json.dumps(np_state), 'torch': torch.get_rng_state(),
-          'gens': [g.get_state() for g in gens]}
-    if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
-    return st
-
-def set_rng_state(st: dict, *gens: torch.Generator) -> None:
-    "Restore what `rng_state` captured (into the same `gens`)."
-    import numpy as np, torch
-    py = json.loads(st['python']); random.setstate((py[0], tuple(py[1]), py[2]))
-    npst = json.loads(st['numpy']); np.random.set_state((npst[0], np.array(npst[1], dtype=np.uint32), *npst[2:]))
-    torch.set_rng_state(st['torch'])
-    for g, s in zip(gens, st['gens']): g.set_state(s)
-    if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(list(st['cuda']))
 
 # %% ../nbs/00_core.ipynb #b1c0a002
 _PID_MAX = 2**22   # the largest process id Linux hands out (PID_MAX_LIMIT); 0, negatives and larger name no one process
@@ -348,7 +253,8 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
     "Hold `path/.lock` (pid, host, start time) while the block runs; refuse with AtmoError if a live process holds it."
     path = Path(path)
     try: path.mkdir(parents=True, exist_ok=True)
-    except OSError as e: raise AtmoError(f"cannot create output folder {path} ({e.strerror}); choose a writable --out") from None
+    except OSError as e:
+        raise AtmoError(f"cannot create output folder {path} ({e.strerror}); choose a writable --out") from None
     lock = path / '.lock'
     me = {'pid': os.getpid(), 'host': socket.gethostname(), 'started': time.strftime('%Y-%m-%d %H:%M:%S'),
           'ticks': _proc_start(os.getpid())}
@@ -360,7 +266,8 @@ def run_lock(path: str | Path,          # the folder to hold (created if missing
                     f"{lock} is a {kind}, not atmodist's lock file; remove it (rm -r {lock}) and rerun")
             info = _read_lock(lock)
             if _is_stale(lock, info): _take_over(lock, info); continue
-            if info is None: raise AtmoError(f"{what} {path} is being locked by another process right now; {hint}") from None
+            if info is None:
+                raise AtmoError(f"{what} {path} is being locked by another process right now; {hint}") from None
             where = '' if info.get('host') == me['host'] else f" on host {info.get('host')}"
             raise AtmoError(f"{what} {path} is being written by process {info['pid']}{where} "
                             f"(started {info.get('started', '?')}; delete {lock} if that process is not an "
@@ -391,7 +298,9 @@ class RunDir:
                 ):
         self.path = Path(path)
         try: self.path.mkdir(parents=True, exist_ok=True)
-        except OSError as e: raise AtmoError(f"cannot create output folder {self.path} ({e.strerror}); choose a writable --out") from None
+        except OSError as e:
+            raise AtmoError(f"cannot create output folder {self.path} ({e.strerror}); "
+                            "choose a writable --out") from None
         require(os.access(self.path, os.W_OK), f"output folder {self.path} is not writable; choose a writable --out")
         self.cfg = cfg
         if mark and not (self.path / RUN_MARKER).exists(): write_json(self.path / RUN_MARKER, {'atmodist_run': 1})
@@ -416,7 +325,8 @@ class RunDir:
     def mark_done(self, stage: str, info: dict | None = None) -> None:
         "Mark `stage` complete (written last, atomically)."
         fault_point('stage_done')
-        write_json(self.path / '.done' / f'{stage}.json', {'stage': stage, 'time': time.strftime('%Y-%m-%dT%H:%M:%S'), **(info or {})})
+        write_json(self.path / '.done' / f'{stage}.json',
+                   {'stage': stage, 'time': time.strftime('%Y-%m-%dT%H:%M:%S'), **(info or {})})
     def stage_info(self, stage: str) -> dict:
         "What `mark_done` stored for `stage`."
         return read_json(self.path / '.done' / f'{stage}.json', 'stage marker')
@@ -455,41 +365,13 @@ def read_jsonl(path: str | Path) -> list[dict]:
         except json.JSONDecodeError: pass
     return rows
 
-# %% ../nbs/00_core.ipynb #28dbee9f
-def list_checkpoints(folder: str | Path, # a training folder
-                    ) -> list[tuple[int, Path]]: # (step, stem) of each complete checkpoint, oldest first
-    "The complete checkpoints `ckpt-<step>[-...]` in `folder` (their JSON, written last, exists)."
-    out = []
-    for js in Path(folder).glob('ckpt-*.json'):
-        try: out.append((int(js.stem.split('-')[1]), js.with_suffix('')))
-        except ValueError: pass
-    return sorted(out)
-
-def prune_checkpoints(folder: str | Path, # a training folder
-                      keep: int,          # newest complete checkpoints to keep
-                      also: tuple[str, ...] = (), # glob patterns of companion files, formatted with `step` (e.g. 'rng-{step:06d}-*')
-                     ) -> None:
-    "Delete all but the newest `keep` complete checkpoints, with their companion files."
-    folder = Path(folder)
-    for step, stem in list_checkpoints(folder)[:-keep]:
-        for f in [stem.with_suffix('.json'), stem.with_suffix('.safetensors'), *(g for pat in also for g in folder.glob(pat.format(step=step)))]:
-            f.unlink(missing_ok=True)
-
-def trim_metrics(path: str | Path, # a JSON-lines metrics file
-                 step: int,        # the step training resumes from (0: from scratch)
-                ) -> None:
-    "Drop the rows a killed run logged after `step`, so the resumed log has no duplicates."
-    path = Path(path)
-    if not path.exists(): return
-    rows = [r for r in read_jsonl(path) if r.get('step', 0) <= step]
-    with atomic_write(path) as f: f.write(''.join(json.dumps(r) + '\n' for r in rows))
-
 # %% ../nbs/00_core.ipynb #5da02034
 def progress(iterable=None, total: int | None = None, desc: str = '', **kw):
     "A tqdm progress bar on stderr; silent when `ATMODIST_PROGRESS=0` (or `disable=True`)."
     from tqdm.auto import tqdm
     off = kw.pop('disable', False) or os.environ.get('ATMODIST_PROGRESS', '1') == '0'
-    return tqdm(iterable, total=total, desc=desc, disable=off, dynamic_ncols=True, mininterval=1.0, leave=False, file=sys.stderr, **kw)
+    return tqdm(iterable, total=total, desc=desc, disable=off, dynamic_ncols=True, mininterval=1.0, leave=False,
+                file=sys.stderr, **kw)
 
 # %% ../nbs/00_core.ipynb #a90008b0
 def package_path(*parts: str) -> Path:
@@ -502,8 +384,13 @@ def project_root() -> Path | None:
     return p if (p / 'catalogs').is_dir() else None
 
 def data_root() -> Path:
-    "Where datasets are kept: $ATMODIST_DATA, else `data/` of a source checkout, else the user's cache (~/.cache/atmodist_nb)."
+    "Where datasets are kept: $ATMODIST_DATA, else `data/` of a source checkout, else ~/.cache/atmodist_nb."
     if os.environ.get('ATMODIST_DATA'): return Path(os.environ['ATMODIST_DATA'])
     root = project_root()
     if root is not None: return root / 'data'
     return Path(os.environ.get('XDG_CACHE_HOME') or Path.home() / '.cache') / 'atmodist_nb'
+
+# %% ../nbs/00_core.ipynb #164d0b9e
+from .checkpoint import (
+    save_checkpoint, load_checkpoint, load_optimizer_state, rng_state, set_rng_state, list_checkpoints,
+    prune_checkpoints, trim_metrics)

@@ -44,7 +44,7 @@ def open_data(cfg: RunConfig,                # the run's config
              ):                              # the canonical dataset (lazy)
     "The run's canonical dataset (the cached shallow-water store, or a catalog entry / path), grid rule applied."
     from atmodist_nb.data.catalog import open_source
-    from atmodist_nb.data.prepare import local_folder, store_kind, verify_store, store_reads
+    from atmodist_nb.data.store import local_folder, store_kind, verify_store, store_reads
     d = cfg.data
     if d.source == 'swe':
         from atmodist_nb.data.synthetic import swe_cache_path
@@ -190,7 +190,7 @@ class Context:
         if self._fields is None:
             from atmodist_nb.data.normalize import to_tensor
             dt = torch.bfloat16 if self.device.type == 'cuda' else torch.float32
-            from atmodist_nb.data.prepare import store_reads
+            from atmodist_nb.data.store import store_reads
             with store_reads(self.ds): self._fields = to_tensor(self.ds, self.stats, device=self.device, dtype=dt)
         return self._fields
 
@@ -207,7 +207,7 @@ class Context:
     def eval_fields(self, idx: np.ndarray) -> torch.Tensor:
         "Normalised fields at time indices `idx`, float32 on the CPU, read from the data (never the bf16 block)."
         from atmodist_nb.data.normalize import to_tensor
-        from atmodist_nb.data.prepare import store_reads
+        from atmodist_nb.data.store import store_reads
         with store_reads(self.ds):
             return to_tensor(self.ds.isel(time=np.asarray(idx)), self.stats, device='cpu', dtype=torch.float32)
 
@@ -262,7 +262,7 @@ def stage_data(ctx: Context) -> dict:
 def stage_norm(ctx: Context) -> dict:
     "Fit the normalisation on the training span only (dask, chunk by chunk); save it as JSON."
     from atmodist_nb.data.normalize import fit_norm
-    from atmodist_nb.data.prepare import store_reads
+    from atmodist_nb.data.store import store_reads
     (t0, t1), _ = ctx.split
     with store_reads(ctx.ds): stats = fit_norm(ctx.ds, time_slice=(t0, t1))   # a damaged chunk is named
     out = ctx.run.sub('norm'); stats.to_json(out / 'stats.json')

@@ -42,7 +42,8 @@ class StudyConfig:
         names = [p.name for p in self.points]
         require(self.points and self.points[0].factor == 'base',
                 f"study {self.name!r}: the first point must be the base point")
-        require(len(set(names)) == len(names), f"study {self.name!r}: two points share a folder name; give distinct levels")
+        require(len(set(names)) == len(names),
+                f"study {self.name!r}: two points share a folder name; give distinct levels")
 
 # %% ../nbs/52_study.ipynb #9ea143d0
 SR_ATMODIST_ONLY = ('pixel_weight',)   # superres keys only the AtmoDist content loss reads
@@ -105,8 +106,9 @@ def point_config(study: StudyConfig, point: StudyPoint):
     return resolve_config(study.preset, overrides={**study.overrides, **point.overrides})
 
 # %% ../nbs/52_study.ipynb #d5660197
-TEXTURE = (('spectrum_error_high', 'ke'), ('zonal_error_high', 'ke'), ('unresolved_fraction', 'vo'),
-           ('unresolved_fraction', 'd'), ('laplacian_ratio_all', 'vo'), ('laplacian_ratio_all', 'd'))   # (score, variable)
+TEXTURE = (('spectrum_error_high', 'ke'), ('zonal_error_high', 'ke'),   # (score, variable)
+           ('unresolved_fraction', 'vo'), ('unresolved_fraction', 'd'),
+           ('laplacian_ratio_all', 'vo'), ('laplacian_ratio_all', 'd'))
 
 def _dig(d, *keys):
     "d[k1][k2]..., or None where a key is missing."
@@ -128,7 +130,7 @@ def point_row(point: StudyPoint,    # the point
               run: str | Path,      # its run folder
               base: str | Path | None = None, # the base run it builds on (None for the base point)
              ) -> dict:             # flat numbers, JSON-ready
-    "The study's numbers of one finished point, read from its run folder (and the base run's, for the stages it shares)."
+    "The study's numbers of one finished point, from its run folder (and the base run's, for the stages it shares)."
     from atmodist_nb.report import collect_metrics
     run = Path(run); m = collect_metrics(run, base)
     own = {p.stem: read_json(p).get('seconds', 0.) for p in (run / '.done').glob('*.json')}
@@ -152,7 +154,8 @@ def _machine(device: str | None) -> dict:
     "What the points ran on."
     import torch
     d = str(device or ('cuda' if torch.cuda.is_available() else 'cpu'))
-    name = torch.cuda.get_device_name() if d.startswith('cuda') else f'{os.cpu_count()} CPU cores ({platform.machine()})'
+    cpu = f'{os.cpu_count()} CPU cores ({platform.machine()})'
+    name = torch.cuda.get_device_name() if d.startswith('cuda') else cpu
     return {'device': d, 'name': name, 'torch': torch.__version__, 'threads': torch.get_num_threads()}
 
 def run_study(study: StudyConfig,        # the study (see `STUDY_PRESETS`)
@@ -175,7 +178,8 @@ def run_study(study: StudyConfig,        # the study (see `STUDY_PRESETS`)
         rows, base = [], out / 'base'
         for p in study.points:
             is_base, t0 = p.factor == 'base', time.perf_counter()
-            run_pipeline(point_config(study, p), out / p.name, stages=BASE_STAGES if is_base else point_stages(p.overrides),
+            run_pipeline(point_config(study, p), out / p.name,
+                         stages=BASE_STAGES if is_base else point_stages(p.overrides),
                          upstream=None if is_base else base, device=device, progress=progress)
             rows.append({**point_row(p, out / p.name, None if is_base else base),
                          'wall_seconds_last_call': round(time.perf_counter() - t0, 1)})

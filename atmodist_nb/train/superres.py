@@ -8,9 +8,10 @@ import dataclasses, json, math, time
 from dataclasses import dataclass, field
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
-from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict, config_hash, config_from_dict,
-                              save_checkpoint, load_checkpoint, rng_state, set_rng_state, RunDir, read_jsonl, read_json,
-                              save_figure, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics, progress as _progress)
+from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict, config_hash,
+                              config_from_dict, RunDir, read_jsonl, read_json, save_figure, progress as _progress)
+from ..checkpoint import (save_checkpoint, load_checkpoint, rng_state, set_rng_state, load_optimizer_state,
+                                    list_checkpoints, prune_checkpoints, trim_metrics)
 from ..models.srgan import Generator, Discriminator, GeneratorConfig, DiscriminatorConfig
 from ..config import SRConfig   # configs live in `config`, which loads no torch
 
@@ -21,14 +22,20 @@ __all__ = ['check_srconfig', 'pretrain_config', 'PretrainStep', 'GANStep', 'plot
 # %% ../../nbs/21_train.superres.ipynb #e3102299
 def check_srconfig(cfg: SRConfig) -> SRConfig:
     "Refuse inconsistent settings with one line each; return `cfg`."
-    require(cfg.patch % cfg.factor == 0, f"patch {cfg.patch} is not a multiple of the upscale factor {cfg.factor}; use e.g. --patch {cfg.factor * max(1, cfg.patch // cfg.factor)}")
+    require(cfg.patch % cfg.factor == 0,
+            f"patch {cfg.patch} is not a multiple of the upscale factor {cfg.factor}; use e.g. --patch "
+            f"{cfg.factor * max(1, cfg.patch // cfg.factor)}")
     require(cfg.content in ('mse', 'atmodist'), f"content loss {cfg.content!r} is unknown; use 'mse' or 'atmodist'")
-    require(cfg.batch >= 1 and cfg.pretrain_steps >= 0 and cfg.gan_steps >= 0, "batch must be >= 1 and step counts >= 0")
-    require(cfg.checkpoint_every >= 1 and cfg.log_every >= 1 and cfg.eval_every >= 1, "checkpoint_every, log_every and eval_every must be >= 1")
-    require(0 < cfg.balance_low < cfg.balance_high, f"balance_low {cfg.balance_low} must be below balance_high {cfg.balance_high}")
+    require(cfg.batch >= 1 and cfg.pretrain_steps >= 0 and cfg.gan_steps >= 0,
+            "batch must be >= 1 and step counts >= 0")
+    require(cfg.checkpoint_every >= 1 and cfg.log_every >= 1 and cfg.eval_every >= 1,
+            "checkpoint_every, log_every and eval_every must be >= 1")
+    require(0 < cfg.balance_low < cfg.balance_high,
+            f"balance_low {cfg.balance_low} must be below balance_high {cfg.balance_high}")
     require(cfg.balance_max >= 1 and cfg.keep_checkpoints >= 1, "balance_max and keep_checkpoints must be >= 1")
     require(cfg.pixel_weight >= 0, f"pixel_weight {cfg.pixel_weight} must be at least 0; use 0 for the distance alone")
-    require(cfg.pretrain_lr is None or cfg.pretrain_lr > 0, f"pretrain_lr {cfg.pretrain_lr} must be positive; or leave it unset to use lr")
+    require(cfg.pretrain_lr is None or cfg.pretrain_lr > 0,
+            f"pretrain_lr {cfg.pretrain_lr} must be positive; or leave it unset to use lr")
     return cfg
 
 # %% ../../nbs/21_train.superres.ipynb #26637ea9
@@ -62,7 +69,7 @@ class PretrainStep:
 
 # %% ../../nbs/21_train.superres.ipynb #44e4eba4
 class GANStep:
-    "One PhIRE GAN step: a D update, a G update (content + adv_weight × adversarial), then optional balancing updates on the same batch."
+    "One PhIRE GAN step: a D update, a G update (content + adv_weight × adversarial), then optional balancing updates."
     def __init__(self, g: nn.Module, d: nn.Module, content_loss: nn.Module,
                  opt_g: torch.optim.Optimizer, opt_d: torch.optim.Optimizer, *,
                  adv_weight: float = 1e-3,   # weight of the adversarial term
@@ -101,7 +108,7 @@ class GANStep:
 
     @torch.no_grad()
     def d_loss_now(self, low_res, hr) -> float:
-        "The discriminator loss with the current weights, averaged over DDP ranks so that all take the same balancing steps (a host sync)."
+        "The discriminator loss with the current weights, averaged over DDP ranks (a host sync): all balance alike."
         import torch.distributed as dist
         with autocast(self.device, self.amp): sr = self.g(low_res)
         loss = self._d_loss(hr, sr)[0]
@@ -110,7 +117,8 @@ class GANStep:
         return loss.item()
 
     def __call__(self, low_res: torch.Tensor, hr: torch.Tensor) -> dict:
-        with autocast(self.device, self.amp): sr = self.g(low_res)   # shared: D sees it detached, then G trains through it
+        # shared: D sees it detached, then G trains through it
+        with autocast(self.device, self.amp): sr = self.g(low_res)
         out = self.d_update(low_res, hr, sr)
         out.update(self.g_update(low_res, hr, sr))
         if self.balance is not None:
@@ -118,7 +126,8 @@ class GANStep:
             dl, n_g, n_d = self.d_loss_now(low_res, hr), 1, 1
             while dl < low and n_g < cap: self.g_update(low_res, hr); dl = self.d_loss_now(low_res, hr); n_g += 1
             while dl > high and n_d < cap: self.d_update(low_res, hr); dl = self.d_loss_now(low_res, hr); n_d += 1
-            out.update(extra_g=torch.tensor(float(n_g - 1)), extra_d=torch.tensor(float(n_d - 1)), d_loss_after=torch.tensor(dl))
+            out.update(extra_g=torch.tensor(float(n_g - 1)), extra_d=torch.tensor(float(n_d - 1)),
+                       d_loss_after=torch.tensor(dl))
         return out
 
 # %% ../../nbs/21_train.superres.ipynb #13445bc1
@@ -160,8 +169,9 @@ def plot_losses(rows: list[dict],  # metrics rows
     return save_figure(fig, path, dpi=90)
 
 # %% ../../nbs/21_train.superres.ipynb #5473a939
-def _resume(folder: Path, nets: dict, opts: dict, gens: list[torch.Generator], h: str, init_fn=None) -> tuple[int, Path | None]:
-    "(step, checkpoint) of the newest complete checkpoint, with weights, optimisers and sampler RNG restored; (0, None) after `init_fn` without one."
+def _resume(folder: Path, nets: dict, opts: dict, gens: list[torch.Generator], h: str,
+            init_fn=None) -> tuple[int, Path | None]:
+    "(step, checkpoint) of the newest complete checkpoint, all state restored; (0, None) after `init_fn` if none."
     ck = list_checkpoints(folder)
     if not ck:
         if init_fn is not None: init_fn()
@@ -170,26 +180,31 @@ def _resume(folder: Path, nets: dict, opts: dict, gens: list[torch.Generator], h
     for k, m in nets.items(): m.load_state_dict(state[k])
     for k, o in opts.items(): load_optimizer_state(o, state[k])
     start, rs = int(meta['step']), state['rng']
-    mine = folder / f'rng-{start:06d}-rank{_rank()}'                      # under DDP each rank's sampler has its own state
+    # under DDP each rank's sampler has its own state
+    mine = folder / f'rng-{start:06d}-rank{_rank()}'
     if _rank() > 0 and mine.with_suffix('.json').exists(): rs = load_checkpoint(mine)[0]['rng']
     set_rng_state(rs, *gens)
     return start, ck[-1][1]
 
 def _checkpoint(folder: Path, step: int, stage: str, cfg: SRConfig, h: str, nets: dict, opts: dict,
                 gens: list[torch.Generator]) -> Path | None:
-    "Write the checkpoint of `step` (under DDP every rank's RNG first); its path on the main process, None on the others."
+    "Write the checkpoint of `step` (under DDP every rank's RNG first); its path on the main process, else None."
     if _world() > 1:
         import torch.distributed as dist
-        if not _is_main(): save_checkpoint(folder / f'rng-{step:06d}-rank{_rank()}', {'rng': rng_state(*gens)}, {'step': step})
-        dist.barrier()                                                     # every rank's RNG is on disk before the checkpoint is complete
+        if not _is_main(): save_checkpoint(folder / f'rng-{step:06d}-rank{_rank()}', {'rng': rng_state(*gens)},
+                                           {'step': step})
+        # every rank's RNG is on disk before the checkpoint is complete
+        dist.barrier()
     if not _is_main(): return None
-    state = {**{k: m.state_dict() for k, m in nets.items()}, **{k: o.state_dict() for k, o in opts.items()}, 'rng': rng_state(*gens)}
-    path = save_checkpoint(folder / f'ckpt-{step:06d}', state, {'step': step, 'config_hash': h, 'stage': stage}).with_suffix('')
+    state = {**{k: m.state_dict() for k, m in nets.items()}, **{k: o.state_dict() for k, o in opts.items()},
+             'rng': rng_state(*gens)}
+    path = save_checkpoint(folder / f'ckpt-{step:06d}', state,
+                           {'step': step, 'config_hash': h, 'stage': stage}).with_suffix('')
     prune_checkpoints(folder, cfg.keep_checkpoints, also=('rng-{step:06d}-rank*',))
     return path
 
 class _Meter:
-    "Interval means of the step outputs, one metrics row per interval; a non-finite mean stops the run, naming the last good checkpoint."
+    "Interval means of the step outputs, one metrics row each; a non-finite mean stops the run by name."
     def __init__(self, stage: str, cfg: SRConfig, run: RunDir, lr_at, bar, last_good: Path | None):
         self.stage, self.cfg, self.run, self.lr_at, self.bar, self.last_good = stage, cfg, run, lr_at, bar, last_good
         self.acc, self.n, self.t0 = {}, 0, time.perf_counter()
@@ -204,21 +219,26 @@ class _Meter:
         row = {'step': step, **{k: v.item() / self.n for k, v in self.acc.items()}}
         bad = [k for k, v in row.items() if not math.isfinite(v)]
         if bad:
-            keep = f"the last good checkpoint {self.last_good.name} is kept" if self.last_good else "no checkpoint was written"
+            keep = (f"the last good checkpoint {self.last_good.name} is kept" if self.last_good
+                    else "no checkpoint was written")
             raise AtmoError(f"{self.stage}: the {bad[0]} became {row[bad[0]]} by step {step}; {keep}; "
                             "lower the learning rate (or disable amp) and rerun to resume")
         dt = time.perf_counter() - self.t0
         row.update(lr=self.lr_at(step), patches_per_s=self.cfg.batch * self.n * _world() / max(dt, 1e-9))
         if _is_main(): self.run.log_metrics('metrics.jsonl', row)
-        if self.bar is not None: self.bar.set_postfix({k: f'{row[k]:.4g}' for k in ('loss', 'g_loss', 'd_loss', 'patches_per_s') if k in row})
+        if self.bar is not None:
+            shown = ('loss', 'g_loss', 'd_loss', 'patches_per_s')
+            self.bar.set_postfix({k: f'{row[k]:.4g}' for k in shown if k in row})
         self.acc, self.n, self.t0 = {}, 0, time.perf_counter()
 
 # %% ../../nbs/21_train.superres.ipynb #c823a2c4
 def _loop(stage: str, cfg: SRConfig, run: RunDir, sampler, *, nets: dict, opts: dict, step_fn, total: int, lr_at,
-          device: torch.device, progress: bool, max_steps: int | None, eval_fn=None, plot_keys=(), init_fn=None) -> dict:
+          device: torch.device, progress: bool, max_steps: int | None, eval_fn=None, plot_keys=(),
+          init_fn=None) -> dict:
     "The shared training loop of both phases; returns a summary dict."
     folder, main, h = run.path, _is_main(), config_hash(cfg)
-    gens = [x for x in [getattr(sampler, 'generator', None)] if isinstance(x, torch.Generator)]   # the sampler's random generator
+    # the sampler's random generator
+    gens = [x for x in [getattr(sampler, 'generator', None)] if isinstance(x, torch.Generator)]
     start, last_good = _resume(folder, nets, opts, gens, h, init_fn)
     if main: trim_metrics(folder / 'metrics.jsonl', start)
     end = total if max_steps is None else min(total, max_steps)
@@ -247,7 +267,8 @@ def _finish(stage: str, run: RunDir, g: Generator, cfg: SRConfig, summary: dict)
     "Write the final generator (safetensors + JSON) and the stage marker, last."
     if _is_main():
         save_checkpoint(run / 'generator', {'generator': g.state_dict()},
-                        {'generator': config_to_dict(g.cfg), 'step': summary['step'], 'config_hash': config_hash(cfg), 'stage': stage})
+                        {'generator': config_to_dict(g.cfg), 'step': summary['step'], 'config_hash': config_hash(cfg),
+                         'stage': stage})
         run.mark_done(stage, {'step': summary['step'], **{k: v for k, v in summary['last'].items() if k != 'step'}})
     if _world() > 1:
         import torch.distributed as dist
@@ -291,11 +312,12 @@ def pretrain_generator(cfg: SRConfig,             # the run's config (GAN-only f
                        max_steps: int | None = None, # stop (with a checkpoint) after this step; rerun to resume
                        eval_sampler=None,         # optional held-out sampler for `eval_mse`
                       ) -> dict:
-    "Pretrain the generator on the pixel MSE (shared by both GANs); resumable; writes `generator.safetensors` and marks 'sr_pretrain' done."
+    "Pretrain the generator on the pixel MSE (shared by both GANs); resumable; marks 'sr_pretrain' done at the end."
     cfg = pretrain_config(check_srconfig(cfg)); device = get_device(device)
     run = RunDir(run_dir, cfg)
     if run.done('sr_pretrain'):
-        return {'step': cfg.pretrain_steps, 'done': True, 'last': run.stage_info('sr_pretrain'), 'generator': run / 'generator.safetensors'}
+        return {'step': cfg.pretrain_steps, 'done': True, 'last': run.stage_info('sr_pretrain'),
+                'generator': run / 'generator.safetensors'}
     seed_everything(cfg.seed)
     g, g_run = _build(Generator(cfg.generator), device, cfg)
     opt = _adam(g.parameters(), cfg, device)
@@ -308,13 +330,14 @@ def pretrain_generator(cfg: SRConfig,             # the run's config (GAN-only f
 
 # %% ../../nbs/21_train.superres.ipynb #0c3c90e8
 def _load_gen_state(src) -> tuple[dict, GeneratorConfig | None]:
-    "A generator state dict (and config, if known) from a run folder, a generator file stem, a Generator or a state dict."
+    "A generator state dict (and config, if known) from a run folder, a generator stem, a Generator or a state dict."
     if isinstance(src, Generator): return src.state_dict(), src.cfg
     if isinstance(src, dict): return src, None
     p = Path(src)
     stem = p / 'generator' if p.is_dir() else p
     require(stem.with_suffix('.json').exists() or p.with_suffix('.json').exists(),
-            f"no trained generator at {p} (generator.safetensors + generator.json); run the pretraining/GAN stage first")
+            f"no trained generator at {p} (generator.safetensors + generator.json); "
+            "run the pretraining/GAN stage first")
     state, meta = load_checkpoint(stem)
     return state['generator'], config_from_dict(GeneratorConfig, meta['generator']) if 'generator' in meta else None
 
@@ -339,8 +362,9 @@ class WithPixelTerm(nn.Module):
         return self.content(pred, target) + self.weight * F.mse_loss(pred.float(), target.float())
 
 # %% ../../nbs/21_train.superres.ipynb #24a53210
-def build_gan(cfg: SRConfig, content_loss: nn.Module, device) -> tuple[GANStep, Generator, Discriminator, torch.optim.Optimizer, torch.optim.Optimizer]:
-    "(step, generator, discriminator, opt_g, opt_d) as `train_gan` runs them; the content loss is frozen and put in eval mode."
+def build_gan(cfg: SRConfig, content_loss: nn.Module, device
+             ) -> tuple[GANStep, Generator, Discriminator, torch.optim.Optimizer, torch.optim.Optimizer]:
+    "(step, generator, discriminator, opt_g, opt_d) as `train_gan` runs them; the content loss frozen, in eval mode."
     device = get_device(device)
     g, g_run = _build(Generator(cfg.generator), device, cfg)
     d, d_run = _build(Discriminator(cfg.discriminator, patch=cfg.patch), device, cfg)
@@ -348,41 +372,47 @@ def build_gan(cfg: SRConfig, content_loss: nn.Module, device) -> tuple[GANStep, 
     if _fast(device, cfg)[1]: content = content.to(memory_format=torch.channels_last)
     c_run = torch.compile(content, dynamic=False) if cfg.compile else content
     opt_g, opt_d = _adam(g.parameters(), cfg, device), _adam(d.parameters(), cfg, device)
-    step = GANStep(g_run, d_run, c_run, opt_g, opt_d, adv_weight=cfg.adv_weight, amp=_fast(device, cfg)[0], device=device,
-                   balance=(cfg.balance_low, cfg.balance_high, cfg.balance_max) if cfg.balance else None)
+    step = GANStep(g_run, d_run, c_run, opt_g, opt_d, adv_weight=cfg.adv_weight, amp=_fast(device, cfg)[0],
+                   device=device, balance=(cfg.balance_low, cfg.balance_high, cfg.balance_max) if cfg.balance else None)
     return step, g, d, opt_g, opt_d
 
 # %% ../../nbs/21_train.superres.ipynb #8ec6ac2e
 def train_gan(cfg: SRConfig,                 # the run's config; `cfg.content` names the content loss
               sampler,                       # `.sample(batch) -> (low_res, hr)` on training data
-              content_loss: nn.Module | None, # loss(pred, target) -> scalar, frozen; None means pixel MSE (cfg.content='mse' only)
+              content_loss: nn.Module | None, # loss(pred, target) -> scalar, frozen; None: pixel MSE (content 'mse')
               run_dir: str | Path,           # this GAN's folder
-              *, init_generator=None,        # pretraining folder, generator stem, Generator or state dict (ignored on resume)
+              *,
+              init_generator=None,        # pretraining folder, generator stem, Generator or state dict (not on resume)
               device=None,                   # 'cpu', 'cuda', ...
               progress: bool = True,         # show a progress bar
               max_steps: int | None = None,  # stop (with a checkpoint) after this step; rerun to resume
               eval_sampler=None,             # optional held-out sampler for eval_mse / eval_content
              ) -> dict:
-    "Train the generator adversarially (content + adv_weight × BCE) against the PhIRE discriminator; resumable; writes `generator.safetensors` and marks 'gan' done."
+    "Train the generator adversarially (content + adv_weight × BCE) against the PhIRE discriminator; resumable."
     cfg = check_srconfig(cfg); device = get_device(device)
     if content_loss is None:
-        require(cfg.content == 'mse', f"content loss {cfg.content!r} needs its module (e.g. distance.AtmoDistLoss); pass content_loss")
+        require(cfg.content == 'mse',
+                f"content loss {cfg.content!r} needs its module (e.g. distance.AtmoDistLoss); pass content_loss")
         content_loss = nn.MSELoss()
-    require(isinstance(content_loss, nn.Module), f"content_loss must be an nn.Module loss(pred, target), got {type(content_loss).__name__}")
+    require(isinstance(content_loss, nn.Module),
+            f"content_loss must be an nn.Module loss(pred, target), got {type(content_loss).__name__}")
     if cfg.content == 'atmodist' and cfg.pixel_weight > 0: content_loss = WithPixelTerm(content_loss, cfg.pixel_weight)
     run = RunDir(run_dir, cfg)
     if run.done('gan'):
-        return {'step': cfg.gan_steps, 'done': True, 'last': run.stage_info('gan'), 'generator': run / 'generator.safetensors'}
+        return {'step': cfg.gan_steps, 'done': True, 'last': run.stage_info('gan'),
+                'generator': run / 'generator.safetensors'}
     seed_everything(cfg.seed)
     step, g, d, opt_g, opt_d = build_gan(cfg, content_loss, device)
     def init():
         if init_generator is None: return
         state, gcfg = _load_gen_state(init_generator)
         require(gcfg is None or gcfg == cfg.generator,
-                f"the initial generator's config {gcfg} differs from this run's {cfg.generator}; pretrain with the same generator settings")
+                f"the initial generator's config {gcfg} differs from this run's {cfg.generator}; pretrain with the "
+                f"same generator settings")
         g.load_state_dict(state)
-    s = _loop('gan', cfg, run, sampler, nets={'generator': g, 'discriminator': d}, opts={'opt_g': opt_g, 'opt_d': opt_d}, step_fn=step,
-              total=cfg.gan_steps, lr_at=lambda k: cfg.lr if k < cfg.lr_drop else cfg.lr_final, device=device, progress=progress,
+    s = _loop('gan', cfg, run, sampler, nets={'generator': g, 'discriminator': d},
+              opts={'opt_g': opt_g, 'opt_d': opt_d}, step_fn=step, total=cfg.gan_steps,
+              lr_at=lambda k: cfg.lr if k < cfg.lr_drop else cfg.lr_final, device=device, progress=progress,
               max_steps=max_steps, eval_fn=_evaluator(step.g, step.content, eval_sampler, cfg, device), init_fn=init,
               plot_keys=('g_loss', 'content', 'adv', 'd_loss', 'd_real', 'd_fake'))
     return _finish('gan', run, g, cfg, s) if s['done'] else s
