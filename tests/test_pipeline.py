@@ -2,8 +2,9 @@
 end to end; the offline plan of the paper's run."""
 import json
 from pathlib import Path
-import numpy as np, pandas as pd, xarray as xr
+import numpy as np
 from atmodist_nb.config import STAGES
+from atmodist_nb.testing import noise_fields
 
 REQUIRED = ['pretext.top1', 'pretext.top3', 'pretext.chance', 'distance.spearman', 'distance.separability', 'l2.separability',
             'ssim.separability', 'explain.trained.spearman_enstrophy', 'explain.shuffled.peak_dist', 'data.train_dates', 'data.grid_rule',
@@ -23,7 +24,8 @@ def test_smoke_report_and_every_metric(smoke_run):
     m = json.loads((smoke_run / 'metrics.json').read_text())
     missing = [k for k in REQUIRED if _get_safe(m, k) is None]
     assert not missing, f'metrics.json lacks {missing}'
-    assert 0 <= m['pretext']['top1'] <= 1 and abs(m['pretext']['chance'] - 1 / 4) < 1e-9
+    assert abs(m['pretext']['chance'] - 1 / 4) < 1e-9
+    _pretext_scores_match_confusion(smoke_run, m)
     report = (smoke_run / 'report.md').read_text()
     for section in ('## Data', 'Pretext task', 'What the encoder looks at', 'AtmoDist distance', 'Super-resolution', 'Few-label transfer',
                     'Timing per stage', 'All metrics', 'better / n.s. / worse', 'Every scale the grid holds'):
@@ -32,6 +34,17 @@ def test_smoke_report_and_every_metric(smoke_run):
                 'sr_eval/crops.png', 'sr_eval/histograms.png', 'transfer/learning_curve.png'):
         assert f']({img})' in report and (smoke_run / img).stat().st_size > 1000, img
     assert (smoke_run / 'report.html').read_text().count('<img') >= 8
+
+def _pretext_scores_match_confusion(run: Path, m: dict):
+    "metrics.json's and the report's top-1 are the held-out confusion matrix's diagonal share (rows: true Δt)."
+    ev = json.loads((run / 'pretext' / 'eval.json').read_text())
+    cm = np.array(ev['confusion'])
+    assert cm.shape == (4, 4) and cm.sum() == ev['n'] > 0, (cm, ev['n'])
+    top1 = np.trace(cm) / cm.sum()
+    assert abs(m['pretext']['top1'] - top1) < 1e-12 and top1 <= m['pretext']['top3'], (m['pretext'], cm)
+    per_lag = [a for a in ev['acc_per_lag'] if a is not None]
+    assert np.allclose(per_lag, [cm[i, i] / cm[i].sum() for i in range(4) if cm[i].sum()]), (per_lag, cm)
+    assert f'Held-out top-1 accuracy **{top1:.3f}**' in (run / 'report.md').read_text()
 
 def _get_safe(m, k):
     try: return _get(m, k)
@@ -74,11 +87,8 @@ def test_vit_encoder_end_to_end(cli, tmp_path):
 
 def _arco_fixture(tmp_path: Path) -> Path:
     "A local store laid out like ARCO-ERA5 (hourly, latitude 90..-90 with both poles, a `hybrid` level, long names) and a catalog pointing at it."
-    t = pd.date_range('2000-01-01', periods=24 * 40, freq='h')
-    lat, lon = np.linspace(90, -90, 33), np.arange(64) * 360 / 64
-    rng = np.random.default_rng(0)
-    var = lambda: (('time', 'hybrid', 'latitude', 'longitude'), rng.normal(0, 1e-5, (len(t), 2, 33, 64)).astype('f4'))
-    ds = xr.Dataset({'vorticity': var(), 'divergence': var()}, coords={'time': t, 'hybrid': [119, 120], 'latitude': lat, 'longitude': lon})
+    ds = noise_fields(24 * 40, 33, 64, variables=('vorticity', 'divergence'), step_hours=1, units=None, era5_names=True)
+    ds = ds.rename(valid_time='time').expand_dims(hybrid=[119, 120], axis=1)   # (time, hybrid, latitude, longitude)
     ds.to_zarr(tmp_path / 'arco.zarr', zarr_format=2)
     from atmodist_nb.data.catalog import default_catalog
     import yaml
@@ -113,7 +123,8 @@ def test_streamed_run_end_to_end(cli, tmp_path):
     r = cli('run', '--preset', 'smoke', '--data.stream', 'on', '--data.memory_gb', '0.002', '--stages', stages, '--out', out)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     m = json.loads((out / 'metrics.json').read_text())
-    assert m['data']['streaming'] is True and 0 <= m['pretext']['top1'] <= 1 and 'atmodist_gan' in m
+    assert m['data']['streaming'] is True and 'atmodist_gan' in m
+    _pretext_scores_match_confusion(out, m)
     assert m['sr_eval']['n_time'] == 8 and m['sr_eval']['chunk'] == 4          # the evaluation read its steps in chunks within the budget
     r = cli('run', '--preset', 'smoke', '--data.stream', 'on', '--data.memory_gb', '0.00001', '--stages', 'data,norm,pretext', '--out', tmp_path / 'tiny')
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and 'raise --data.memory_gb to at least' in r.stderr, r.stderr
