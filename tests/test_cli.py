@@ -10,16 +10,19 @@ except SystemExit as e: rc = e.code          # argparse's --help exits 0
 print(); print(rc, 'torch' in sys.modules, 'numpy' in sys.modules)
 """
 
-@pytest.mark.parametrize('argv', [['--help'], ['run', '--help'], ['synth', '--help'], ['prepare', '--help'], ['run', '--list-presets'],
+@pytest.mark.parametrize('argv',
+                         [['--help'], ['run', '--help'], ['synth', '--help'], ['prepare', '--help'],
+                          ['run', '--list-presets'],
                                   ['frobnicate'], ['run', '--out', 'x', '--seed'], ['prepare', 'era5_local']])
 def test_answers_without_torch(argv):
     r = subprocess.run([sys.executable, '-c', PROBE.format(argv=argv)], capture_output=True, text=True, timeout=60)
     rc, torch_loaded, numpy_loaded = r.stdout.strip().splitlines()[-1].split()
     assert (torch_loaded, numpy_loaded) == ('False', 'False'), (argv, r.stdout[-500:])
-    assert rc == ('2' if argv[0] == 'frobnicate' or argv[-1] in ('--seed', 'era5_local') else '0'), (argv, rc, r.stderr[-500:])
+    assert rc == ('2' if argv[0] == 'frobnicate' or argv[-1] in ('--seed', 'era5_local') else '0'), (argv, rc,
+                                                                                                     r.stderr[-500:])
 
 def _undocumented(help_text: str) -> list[str]:
-    "The arguments of an argparse help text that carry no help: an entry line with nothing after it, and no continuation."
+    "Arguments of an argparse help text without help: an entry line with nothing after it and no continuation line."
     body = help_text.split('\n\n', 1)[1].splitlines()          # after the usage block
     out = []
     for k, line in enumerate(body):
@@ -33,7 +36,8 @@ def test_every_option_has_help(cli):
     "`atmodist --help` and `atmodist COMMAND --help` give every argument of every command a help text."
     top = cli('--help')
     commands = re.findall(r'^    (\w+)  ', top.stdout, flags=re.M)
-    assert top.returncode == 0 and {'synth', 'prepare', 'run', 'evaluate', 'study', 'bench'} <= set(commands), top.stdout
+    assert top.returncode == 0 and {'synth', 'prepare', 'run', 'evaluate', 'study',
+                                    'bench'} <= set(commands), top.stdout
     assert _undocumented(top.stdout) == []
     missing = []
     for c in commands:
@@ -52,7 +56,7 @@ def test_undocumented_finds_a_bare_option():
 ATMODIST = [sys.executable, '-c', 'import sys; from atmodist_nb.cli import main; sys.exit(main(sys.argv[1:]))']
 
 def test_study_command_refuses_bad_input_before_any_work(tmp_path):
-    "`atmodist study`: an unknown preset, overrides or a folder of the user's are one line, exit 2, and nothing is written."
+    "`atmodist study`: an unknown preset, overrides or a user's folder are one line, exit 2, and nothing is written."
     (tmp_path / 'mine').mkdir(); (tmp_path / 'mine' / 'notes.txt').write_text('keep')
     for argv, says in ((['--preset', 'nope', '--out', str(tmp_path / 'a')], "unknown study preset 'nope'"),
                        (['--out', str(tmp_path / 'a'), '--steps', '3'], 'takes no config overrides'),
@@ -61,6 +65,7 @@ def test_study_command_refuses_bad_input_before_any_work(tmp_path):
         r = subprocess.run([*ATMODIST, 'study', *argv], capture_output=True, text=True, timeout=120)
         lines = r.stderr.strip().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and says in lines[0], (argv, r.returncode, r.stderr[-300:])
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['mine'] and (tmp_path / 'mine' / 'notes.txt').read_text() == 'keep'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['mine']
+    assert (tmp_path / 'mine' / 'notes.txt').read_text() == 'keep'
     r = subprocess.run([*ATMODIST, 'study', '--list-presets'], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and [l.split()[0] for l in r.stdout.splitlines()] == ['demo', 'quick'], r.stdout
