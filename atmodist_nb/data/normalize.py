@@ -29,7 +29,8 @@ class NormStats:
         n = len(self.variables)
         require(all(len(getattr(self, k)) == n for k in ('mean1', 'std1', 'mean2', 'std2')),
                 f"normalisation stats need one mean1/std1/mean2/std2 per variable ({n}); refit them")
-        require(all(s > 0 and np.isfinite(s) for s in self.std1 + self.std2) and all(np.isfinite(m) for m in self.mean1 + self.mean2),
+        require(all(s > 0 and np.isfinite(s) for s in self.std1 + self.std2)
+                and all(np.isfinite(m) for m in self.mean1 + self.mean2),
                 "normalisation stats hold a zero, NaN or infinite value; refit them on a training span with varying, "
                 "finite data")
         require(self.factor > 0, f"the log factor must be positive, got {self.factor}")
@@ -63,9 +64,9 @@ def _check_channels(x: torch.Tensor, stats: NormStats) -> None:
 def normalize(x: torch.Tensor,    # raw fields (..., C, H, W), channels in `stats.variables` order
               stats: NormStats,   # statistics from `fit_norm`
               *,
-              inplace: bool = False, # overwrite x (float32 only): one temporary instead of four, for a reader's throughput
+              inplace: bool = False, # overwrite x (float32 only): one temporary instead of four, for readers
              ) -> torch.Tensor:   # normalised fields, same shape and dtype
-    "AtmoDist's transform: z-score, `sign(z)·log1p(factor·|z|)`, z-score again (in float32, or float64 for float64 input)."
+    "AtmoDist's transform: z-score, `sign(z)·log1p(factor·|z|)`, z-score again (in float32; float64 for float64 input)."
     _check_channels(x, stats)
     require(not inplace or x.dtype == torch.float32, f"normalize(inplace=True) needs float32 fields, got {x.dtype}")
     z = (x.sub_(_vec(stats.mean1, x)) if inplace else x.to(_work(x)) - _vec(stats.mean1, x)).div_(_vec(stats.std1, x))
@@ -86,7 +87,7 @@ def denormalize(x: torch.Tensor,  # normalised fields (..., C, H, W)
 
 # %% ../../nbs/03_data.normalize.ipynb #bb5de636
 def _time_sel(ds: xr.Dataset, time_slice) -> xr.Dataset:
-    "Select `time_slice`: None (all), a (start, stop) pair or slice of ints (positions, stop excluded) or of dates/labels."
+    "Select `time_slice`: None (all), a (start, stop) pair or slice of ints (positions, stop excluded) or of dates."
     if time_slice is None: return ds
     if isinstance(time_slice, (tuple, list)): time_slice = slice(*time_slice)
     require(isinstance(time_slice, slice), f"time_slice must be a slice or a (start, stop) pair, got {time_slice!r}")
@@ -109,7 +110,7 @@ def fit_norm(ds: xr.Dataset,                          # canonical dataset (time,
              time_slice=None,                          # the training span: (start, stop) positions or dates; None = all
              factor: float = 0.2,                      # log1p(factor·|z|)
             ) -> NormStats:
-    "Fit `NormStats` on the training span with two passes of dask reductions (chunk by chunk, never the whole array in memory)."
+    "Fit `NormStats` on the training span with two passes of dask reductions (chunk by chunk, never all in memory)."
     miss = [v for v in variables if v not in ds.data_vars]
     require(not miss,
             f"cannot fit normalisation: the data has no {', '.join(miss)} (variables: "
@@ -145,7 +146,7 @@ def load_steps(ds: xr.Dataset,               # canonical dataset (time, lat, lon
                chunk: int = 64,              # time steps read and normalised at once
                show: bool = False,           # a progress bar
               ) -> torch.Tensor:             # normalised fields (T, C, H, W)
-    "Read time steps `idx` chunk by chunk (one dask compute for all variables), normalise them in float32 and write one tensor."
+    "Read time steps `idx` chunk by chunk (one dask compute for all variables), normalise in float32, write one tensor."
     miss = [v for v in stats.variables if v not in ds.data_vars]
     require(not miss,
             f"the data has no {', '.join(miss)}, which the normalisation stats expect ({', '.join(stats.variables)}); "

@@ -26,7 +26,7 @@ EARTH_OMEGA, GRAVITY = 7.292e-5, 9.80616           # rad s-1, m s-2 (torch-harmo
 # %% ../../nbs/01_data.synthetic.ipynb #2b041aa8
 def sim_grid(lmax: int,             # simulated degrees 0..lmax-1
             ) -> tuple[int, int]:   # (nlat, nlon) of the Gauss-Legendre simulation grid
-    "The smallest even Gauss-Legendre grid on which products of two fields of degree < `lmax` transform without aliasing."
+    "The smallest even Gauss-Legendre grid on which products of two fields of degree < `lmax` transform unaliased."
     nlat = math.ceil((3 * lmax - 2) / 2)
     nlat += nlat % 2
     return nlat, 2 * nlat
@@ -69,7 +69,7 @@ def _check_physics(cfg: SWEConfig) -> None:
     except ValueError: raise AtmoError(f"start {cfg.start!r} is not a date; use e.g. 2000-01-01") from None
 
 def resolve_swe(cfg: SWEConfig) -> SWEConfig:
-    "`cfg` with `nlon`, `lmax`, `dt_seconds` and `forcing_band` filled in, after checking every field; the form stored and hashed."
+    "`cfg` with `nlon`, `lmax`, `dt_seconds`, `forcing_band` filled in, all fields checked: the form hashed."
     cfg = config_from_dict(SWEConfig, config_to_dict(cfg))          # types as annotated: days=2 and days=2.0 hash alike
     require(cfg.nlat >= 8, f"nlat {cfg.nlat} is too small; use --nlat 16 or more")
     nlon = cfg.nlon or 2 * cfg.nlat
@@ -90,7 +90,7 @@ def resolve_swe(cfg: SWEConfig) -> SWEConfig:
 
 # %% ../../nbs/01_data.synthetic.ipynb #5d045a9c
 def swe_grid(cfg: SWEConfig) -> tuple[np.ndarray, np.ndarray]:
-    "Latitudes (degrees north, 90 → -90, poles included) and longitudes (degrees east, [0, 360)) of the equiangular output grid."
+    "Latitudes (degrees north, 90 → -90, poles included) and longitudes (east, [0, 360)) of the output grid."
     cfg = resolve_swe(cfg)
     return np.linspace(90., -90., cfg.nlat), np.arange(cfg.nlon) * (360. / cfg.nlon)
 
@@ -104,7 +104,7 @@ class ForcedSWE:
         self.rdt = getattr(torch, cfg.dtype)
         self.cdt = torch.complex64 if self.rdt == torch.float32 else torch.complex128
         self._transforms(); self._operators(); self._forcing_setup(); self._relaxation_state()
-        # initial state: the balanced jets plus small vorticity noise; the forcing starts from its stationary distribution
+        # initial state: the balanced jets plus small vorticity noise; the forcing starts stationary
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.spec = torch.stack([self.phi_eq, self.zeta_eq, torch.zeros_like(self.phi_eq)])
         self.spec[1] += 1e-6 * self.f_unit * self._noise()
@@ -115,7 +115,7 @@ class ForcedSWE:
     def _to(self, x): return x.to(self.device, self.rdt)
 
     def _transforms(self) -> None:
-        "Scalar and vector transforms on the alias-free Gauss grid (the model), inverse ones onto the output grid (what is written)."
+        "Scalar and vector transforms on the alias-free Gauss grid (the model), inverse ones to the output grid."
         import torch_harmonics as th
         c = self.cfg; self.sim_shape = nlat, nlon = sim_grid(c.lmax)
         kw = dict(lmax=c.lmax, mmax=c.lmax, csphase=False)
@@ -131,7 +131,7 @@ class ForcedSWE:
         self.w = self._to(w / w.sum()).reshape(-1, 1)                 # Gauss weights for area means
 
     def _operators(self) -> None:
-        "Spectral Laplacian and its inverse, the Coriolis parameter on the model grid, and the implicit hyperdiffusion factor."
+        "Spectral Laplacian and its inverse, Coriolis on the model grid, the implicit hyperdiffusion factor."
         c, L, a = self.cfg, self.cfg.lmax, EARTH_RADIUS
         self.l = l = torch.arange(L, dtype=torch.float64).reshape(-1, 1).expand(L, L)
         lap = -l * (l + 1) / a**2
@@ -162,7 +162,8 @@ class ForcedSWE:
         u = c.jet_speed * (torch.exp(-((lat - phi0) / wd) ** 2) + torch.exp(-((lat + phi0) / wd) ** 2))
         uv = self._to(torch.stack([u.reshape(-1, 1).expand(nlat, nlon), torch.zeros(nlat, nlon, dtype=torch.float64)]))
         self.zeta_eq = self._curl_div(uv)[0]
-        phi_eq = self.invlap * self._curl_div(uv * (self.isht(self.zeta_eq) + self.f))[0] - self.sht(0.5 * (uv ** 2).sum(0))
+        phi_eq = (self.invlap * self._curl_div(uv * (self.isht(self.zeta_eq) + self.f))[0]
+                  - self.sht(0.5 * (uv ** 2).sum(0)))
         phi_eq[0, 0] = math.sqrt(4 * math.pi) * GRAVITY * c.mean_depth
         self.phi_eq = phi_eq
 
@@ -200,12 +201,12 @@ class ForcedSWE:
             self.step += 1
 
     def fields(self) -> dict[str, torch.Tensor]:
-        "The state on the output grid: `vo`, `d` (s-1), `u`, `v` (m s-1), `z` (geopotential, m2 s-2), each (nlat, nlon)."
+        "The state on the output grid: `vo`, `d` (s-1), `u`, `v` (m s-1), `z` (geopotential, m2 s-2): (nlat, nlon)."
         grid, uv = self.isht_out(self.spec), self.ivsht_out(self.invlap * self.spec[1:] / EARTH_RADIUS)
         return dict(vo=grid[1], d=grid[2], u=uv[0], v=uv[1], z=grid[0])
 
     def diagnostics(self) -> dict[str, float]:
-        "Area means on the model grid (exact for squares): energy (kinetic + available potential, m2 s-2) and enstrophy (s-2)."
+        "Area means on the model grid (exact for squares): energy (kinetic + potential, m2 s-2), enstrophy (s-2)."
         grid, uv = self.isht(self.spec), self._uv(self.spec)
         mean = lambda x: float((x.mean(-1, keepdim=True) * self.w).sum())
         phibar = GRAVITY * self.cfg.mean_depth
@@ -241,7 +242,7 @@ def energy_series(cfg: SWEConfig,               # the configuration
                   *, device: str | torch.device = 'cpu',
                   threads: int | None = 1,       # CPU threads (see above); None: torch's default
                  ) -> xr.Dataset:
-    "Area-mean energy (m2 s-2) and enstrophy (s-2) from the initial state through spin-up and `days` more; coordinate `day` since the start."
+    "Area-mean energy (m2 s-2) and enstrophy (s-2) from the start through spin-up and `days` more, against `day`."
     model = ForcedSWE(cfg, device); c = model.cfg
     every = max(1, round(every_hours * 3600 / c.dt_seconds))
     n = math.ceil((c.spinup_days + (c.days if days is None else days)) * 86400 / c.dt_seconds / every)
@@ -304,7 +305,7 @@ def is_complete(path: str | Path) -> bool:
 
 # %% ../../nbs/01_data.synthetic.ipynb #94115b44
 def _run(model: ForcedSWE, out: Path, done: int, max_chunks: int | None, progress: bool) -> None:
-    "Integrate from the model's step, writing chunk `done` onwards; checkpoint after every segment; mark the store complete at the end."
+    "Integrate from the model's step, writing chunk `done` onwards; checkpoint every segment; mark the store complete."
     import zarr
     cfg = model.cfg; h, state_dir = config_hash(cfg), out / '.state'
     g = zarr.open_group(str(out), mode='r+', zarr_format=2)
@@ -353,7 +354,7 @@ def generate_swe(cfg: SWEConfig,                # the configuration (resolved he
                  max_chunks: int | None = None, # stop after writing this many chunks (the store stays incomplete)
                  threads: int | None = 1,       # CPU threads for the model; None: torch's default
                 ) -> Path:
-    "Integrate the forced shallow-water model and write `vo`, `d` (optionally `u`, `v`, `z`) every `out_every_hours` to zarr; resumes a killed run."
+    "Integrate the forced shallow-water model, write `vo`, `d` (`u`, `v`, `z`) every output step to zarr; resumable."
     import zarr
     cfg, out = resolve_swe(cfg), Path(out)
     h, state_dir = config_hash(cfg), out / '.state'

@@ -64,7 +64,7 @@ def toy_fields(n_time: int = 64,        # time steps
 # %% ../../nbs/11_train.pretext.ipynb #59f0c0be
 @torch.no_grad()
 def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mode for the call)
-                     fields,                       # (T, C, H, W) normalised tensor, or a pair source (`.sample(B)` → x1, x2, labels)
+                     fields,                       # (T, C, H, W) normalised tensor, or a pair source (`.sample(B)`)
                      lats,                         # latitudes of the rows, degrees (unused for a pair source)
                      *, t_range: tuple[int, int] | None = None, # [start, stop) time steps to draw from (tensor only)
                      cfg: PretextConfig,           # gives patch, n_classes, batch, lat_band, amp
@@ -140,7 +140,8 @@ def train_step(net: nn.Module,      # what runs the forward pass (the model, or 
               ) -> tuple[torch.Tensor, torch.Tensor]: # detached loss and logits
     "One optimizer step: channels-last and bf16 autocast on CUDA, cross-entropy, backward, gradient clipping, step."
     cuda = x1.is_cuda
-    if cuda and cfg.channels_last: x1, x2 = x1.contiguous(memory_format=torch.channels_last), x2.contiguous(memory_format=torch.channels_last)
+    if cuda and cfg.channels_last:
+        x1, x2 = (x.contiguous(memory_format=torch.channels_last) for x in (x1, x2))
     with autocast(x1.device, cfg.amp): logits = net(x1, x2)
     loss = F.cross_entropy(logits.float(), y)
     opt.zero_grad(set_to_none=True)
@@ -152,18 +153,17 @@ def train_step(net: nn.Module,      # what runs the forward pass (the model, or 
 
 # %% ../../nbs/11_train.pretext.ipynb #8a875050
 def train_pretext(cfg: PretextConfig,         # training settings
-                  fields,                      # (T, C, H, W) normalised fields (moved to `device`), or a pair source (`data.stream`)
+                  fields,                      # (T, C, H, W) normalised fields (moved to `device`), or a pair source
                   lats,                        # latitudes of the rows, degrees (unused for a pair source)
                   run_dir: str | Path,         # this stage's folder: config.json, checkpoints, metrics, plots, weights
                   *, t_train: tuple[int, int] | None = None, # [start, stop) time steps for training pairs (tensor only)
-                  t_eval: tuple[int,
-                                int] | None = None,     # [start, stop) time steps for evaluation pairs (tensor only; None: no evaluation)
-                  eval_data=None,              # a pair source for evaluation (reset to its start each time); with a tensor: None = `fields` at t_eval
+                  t_eval: tuple[int, int] | None = None, # [start, stop) steps for evaluation pairs (tensor; None: none)
+                  eval_data=None,              # pair source for evaluation (reset each time); None: `fields` at t_eval
                   device: str | torch.device = 'cpu', # under torchrun on CUDA: cuda:LOCAL_RANK
                   progress: bool = True,       # show a progress bar with pairs/s (rank 0)
                   max_steps: int | None = None, # stop (with a checkpoint) after this step, without finishing the run
                  ) -> dict:                    # step, completed, last train loss/acc, pairs_per_s, final eval
-    "Train (or resume) the pretext task in `run_dir`; under torchrun each process draws its own pairs and rank 0 writes."
+    "Train (or resume) the pretext task in `run_dir`; under torchrun each process draws its pairs, rank 0 writes."
     rank, world, device, created = dist_setup(device)
     try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, eval_data, device, rank, world, progress,
                        max_steps)
@@ -180,7 +180,7 @@ class _Loop:
 
 def _pair_source(cfg: PretextConfig, fields, lats, t_train, device, rank: int) -> tuple[object, torch.Generator,
                                                                                         object]:
-    "(training pair source, the loop's generator, the data evaluation draws from): a given source as is, or device-resident fields."
+    "(training pair source, the loop's generator, what evaluation draws from): a given source, or fields on the device."
     gen = torch.Generator(device=device).manual_seed(cfg.seed + rank)
     if isinstance(fields, PairSource): return fields, gen, fields
     require(fields.ndim == 4 and fields.shape[1] == cfg.model.in_channels,
@@ -212,7 +212,7 @@ def _gather(obj, world: int) -> list:
     out = [None] * world; dist.all_gather_object(out, obj); return out
 
 def _checkpoint(L: _Loop) -> None:
-    "Save model, optimizer, schedules, RNG and pair-source states (rank 0 writes; every rank's generator and source state)."
+    "Save model, optimizer, schedules, RNG and pair-source states (rank 0 writes; every rank's generator and source)."
     gens = _gather_gen_states(L.gen, L.world, L.device)
     own = isinstance(L.source, PairSampler) and L.source.generator is L.gen   # its state is the loop's generator
     srcs = None if own else _gather(L.source.state_dict(), L.world)
@@ -226,7 +226,7 @@ def _checkpoint(L: _Loop) -> None:
     if L.world > 1: dist.barrier()
 
 def _resume(L: _Loop) -> None:
-    "Continue from the newest complete checkpoint, if any: weights, optimizer, schedules, generators and the pair source's position."
+    "Continue from the newest complete checkpoint, if any: weights, optimizer, schedules, generators, source position."
     ckpts = list_checkpoints(L.run)
     if not ckpts: return
     state, meta = load_checkpoint(ckpts[-1][1], expect_hash=L.chash)
