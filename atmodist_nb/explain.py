@@ -17,7 +17,7 @@ __all__ = ['attention_rollout', 'rollout_map', 'cam_maps', 'to_input_resolution'
 def attention_rollout(attns: list[torch.Tensor], # per block, (B, heads, N, N) attention weights (rows sum to 1)
                       residual: float = 0.5,     # weight of the identity (the residual path) in each block
                      ) -> torch.Tensor:          # (B, N, N) rolled-out attention, rows sum to 1
-    "Abnar & Zuidema's attention rollout: head-mean attention mixed with the identity, renormalised, multiplied through the blocks."
+    "Abnar & Zuidema's attention rollout: head-mean attention plus identity, renormalised, multiplied over blocks."
     require(len(attns) >= 1, "attention_rollout needs the attention of at least one block")
     B, _, N, _ = attns[0].shape
     eye = torch.eye(N, device=attns[0].device).expand(B, N, N)
@@ -41,7 +41,7 @@ def rollout_map(encoder: nn.Module, # a `ViTEncoder` (anything with `attentions(
 def cam_maps(model: AtmoDist,             # a (ResNet) AtmoDist network
              a: torch.Tensor,             # (B, C, P, P) earlier patches
              b: torch.Tensor,             # (B, C, P, P) later patches
-             method: str = 'hirescam',    # 'hirescam' (gradient ⊙ activation) or 'gradcam' (spatially averaged gradient)
+             method: str = 'hirescam',    # 'hirescam' (gradient ⊙ activation) or 'gradcam' (spatially averaged)
             ) -> tuple[torch.Tensor, torch.Tensor]: # (B, h, w) maps of a and b on the encoder's grid
     "Gradient maps of the predicted Δt class's logit on the encoder output of each patch (eval mode)."
     require(method in ('hirescam', 'gradcam'), f"unknown CAM method {method!r}; use 'hirescam' or 'gradcam'")
@@ -56,28 +56,30 @@ def cam_maps(model: AtmoDist,             # a (ResNet) AtmoDist network
 # %% ../nbs/13_explain.ipynb #dc4f425a
 def to_input_resolution(m: torch.Tensor, # (B, h, w) maps on the encoder's grid
                         size: tuple[int, int], # (H, W) of the input patches
-                        pad_to: tuple[int, int] | None = None, # padded (H', W') the grid covers (ViT); None: the grid covers (H, W)
+                        pad_to: tuple[int, int] | None = None, # padded (H', W') the grid covers (ViT); None: (H, W)
                        ) -> torch.Tensor: # (B, H, W) in [0, 1]
-    "Bilinear upsampling to the patch size (cropping any padding), then per-map min-max to [0, 1]; a flat map becomes zeros."
+    "Bilinear upsampling to the patch size (cropping any padding), per-map min-max to [0, 1]; a flat map becomes zeros."
     H, W = size; Hp, Wp = pad_to or size
     up = F.interpolate(m[:, None].float(), size=(Hp, Wp), mode='bilinear', align_corners=False)[:, 0]
     r0, c0 = (Hp - H) // 2, (Wp - W) // 2
     up = up[:, r0:r0 + H, c0:c0 + W]
     lo, hi = up.amin((1, 2), keepdim=True), up.amax((1, 2), keepdim=True)
     span = hi - lo
-    return torch.where(span > 1e-12 * hi.abs().clamp(min=1e-30), (up - lo) / span.clamp(min=1e-30), torch.zeros_like(up))
+    return torch.where(span > 1e-12 * hi.abs().clamp(min=1e-30), (up - lo) / span.clamp(min=1e-30),
+                       torch.zeros_like(up))
 
 # %% ../nbs/13_explain.ipynb #35d9cac3
 def explain(model: AtmoDist,      # a trained (or any) AtmoDist network; used in eval mode
             a: torch.Tensor,      # (B, C, P, P) or (C, P, P) earlier patches
             b: torch.Tensor,      # same shape: later patches
-            method: str | None = None, # 'rollout' (ViT), 'hirescam' or 'gradcam'; None: rollout for a ViT, else HiResCAM
-           ) -> tuple[torch.Tensor, torch.Tensor]: # maps of a and b, (B, P, P) (or (P, P)), each min-max normalised to [0, 1]
-    "Where the network looks in each patch of a pair: attention rollout for the ViT, HiResCAM on the predicted Δt for the ResNet."
+            method: str | None = None, # 'rollout' (ViT), 'hirescam' or 'gradcam'; None: rollout (ViT), else HiResCAM
+           ) -> tuple[torch.Tensor, torch.Tensor]: # maps of a and b, (B, P, P) (or (P, P)), each scaled to [0, 1]
+    "Where the network looks in each patch of a pair: attention rollout (ViT) or HiResCAM on the predicted Δt (ResNet)."
     single = a.ndim == 3
     if single: a, b = a[None], b[None]
     require(a.shape == b.shape and a.ndim == 4,
-            f"patches must both be (B, C, P, P), got {tuple(a.shape)} and {tuple(b.shape)}; pass a pair of equal shapes")
+            f"patches must both be (B, C, P, P), got {tuple(a.shape)} and {tuple(b.shape)}; "
+            "pass a pair of equal shapes")
     enc = model.encoder
     method = method or ('rollout' if hasattr(enc, 'attentions') else 'hirescam')
     require(method != 'rollout' or hasattr(enc, 'attentions'),
@@ -101,7 +103,7 @@ def plot_explanation(vo,                  # (P, P) vorticity of the patch (norma
                      centres=None,        # (n, 2) vortex centres (row, col) to mark, or None
                      alpha: float = 0.45, # opacity of the map
                     ):
-    "Vorticity (red-blue, symmetric) under a semi-transparent map (magma); x marks the map's peak, circles the vortex centres."
+    "Vorticity (red-blue, symmetric) under a semi-transparent map (magma); x marks its peak, circles vortex centres."
     from matplotlib.figure import Figure
     vo, heat = np.asarray(vo, float), np.asarray(heat, float)
     if ax is None: ax = Figure(figsize=(3, 3)).subplots()
@@ -109,7 +111,8 @@ def plot_explanation(vo,                  # (P, P) vorticity of the patch (norma
     ax.imshow(vo, cmap='RdBu_r', vmin=-v, vmax=v)
     ax.imshow(heat, cmap='magma', alpha=alpha, vmin=0, vmax=1)
     r, c = np.unravel_index(np.argmax(heat), heat.shape); ax.plot(c, r, 'x', color='lime', ms=9, mew=2)
-    if centres is not None and len(centres): ax.plot(np.asarray(centres)[:, 1], np.asarray(centres)[:, 0], 'o', mfc='none', mec='k', ms=8)
+    if centres is not None and len(centres): ax.plot(np.asarray(centres)[:, 1], np.asarray(centres)[:, 0], 'o',
+                                                     mfc='none', mec='k', ms=8)
     ax.set_title(title, fontsize=9); ax.set_xticks([]); ax.set_yticks([])
     return ax
 
@@ -118,7 +121,7 @@ def vortex_centres(vo,                 # (P, P) vorticity of one patch
                    size: int = 5,      # window of the local-extremum test, grid points
                    q: float = 0.9,     # keep extrema with |vo| above this quantile of the patch's |vo|
                   ) -> np.ndarray:     # (n, 2) (row, col) of the vortex centres, strongest first
-    "Vortex centres in a patch: local extrema of vorticity (maxima of |vo| over a size×size window) above the q-quantile of |vo|."
+    "Vortex centres in a patch: local extrema of vorticity (|vo| maximal in a size×size window) above its q-quantile."
     from scipy.ndimage import maximum_filter
     s = np.abs(np.asarray(vo, float))
     peak = (s == maximum_filter(s, size=size, mode='nearest')) & (s > np.quantile(s, q))
@@ -134,8 +137,8 @@ def _local(x: np.ndarray, cell: int) -> np.ndarray:
 def map_scores(maps,              # (N, P, P) maps in [0, 1]
                vo,                # (N, P, P) vorticity of the same patches
                cell: int = 1,     # encoder cell in grid points (input patch / encoding edge): the smoothing scale
-              ) -> dict:          # per map: spearman_enstrophy, spearman_grad, peak_dist (grid points; NaN: no vortex or flat map)
-    "Spearman of each map with local enstrophy and local |∇vo|, and the distance from its peak to the nearest vortex centre."
+              ) -> dict:          # per map: spearman_enstrophy, spearman_grad, peak_dist (grid points; NaN: none)
+    "Spearman of each map with local enstrophy and local |∇vo|, and the distance from its peak to the nearest vortex."
     from scipy.stats import spearmanr
     maps, vo = np.asarray(maps, float), np.asarray(vo, float)
     out = {k: np.full(len(maps), np.nan) for k in ('spearman_enstrophy', 'spearman_grad', 'peak_dist')}
@@ -160,21 +163,22 @@ def _maps(model: AtmoDist, x1, x2, batch: int, method) -> torch.Tensor:
     ms = [explain(model, x1[i:i + batch], x2[i:i + batch], method) for i in range(0, len(x1), batch)]
     return torch.cat([torch.cat([m[0] for m in ms]), torch.cat([m[1] for m in ms])]).cpu()
 
-def random_like(model: AtmoDist, gen: torch.Generator) -> AtmoDist:
-    "A freshly initialised network of the same shape, seeded from `gen` (the global RNG is left as it was)."
-    seed = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=gen))
+def random_like(model: AtmoDist, generator: torch.Generator) -> AtmoDist:
+    "A freshly initialised network of the same shape, seeded from `generator` (the global RNG is left as it was)."
+    seed = int(torch.randint(0, 2 ** 31 - 1, (1,), generator=generator))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed); net = AtmoDist(model.cfg)
     return net.to(next(model.parameters()).device).eval()
 
 # %% ../nbs/13_explain.ipynb #ef684b6c
 def map_validity(model: AtmoDist,     # the trained network
-                 pairs,               # a `PairSampler` (draws with its own generator) or a tuple (x1, x2) of (N, C, P, P)
+                 pairs,               # a `PairSampler` (with its own generator) or a tuple (x1, x2) of (N, C, P, P)
                  n: int = 64,         # pairs to score (2n maps)
                  *, gen: torch.Generator, # CPU generator: the random network's init and the shuffle
                  batch: int = 16,     # pairs per explain call
                  method: str | None = None, # passed to `explain`
-                ) -> dict:            # {trained, random, shuffled: {spearman_enstrophy, spearman_grad, peak_dist}, n_maps, cell, method}
+                # {trained, random, shuffled: {spearman_enstrophy, spearman_grad, peak_dist}, n_maps, cell, method}
+                ) -> dict:
     "Physical validity of the maps: trained network vs a random one vs maps shuffled between samples (means over maps)."
     dev = next(model.parameters()).device
     x1, x2 = _draw(pairs, n, batch, dev)
@@ -184,7 +188,8 @@ def map_validity(model: AtmoDist,     # the trained network
     trained = _maps(model, x1, x2, batch, method).numpy()
     rnd = _maps(random_like(model, gen), x1, x2, batch, method).numpy()
     N = len(vo); perm = torch.randperm(N, generator=gen)
-    shift = perm[(torch.arange(N) + 1) % N]; other = torch.empty(N, dtype=torch.long); other[perm] = shift   # map i scored on sample other[i] != i
+    shift = perm[(torch.arange(N) + 1) % N]; other = torch.empty(N, dtype=torch.long)
+    other[perm] = shift   # map i scored on sample other[i] != i
     mean = lambda s: {k: float(np.nanmean(v)) if np.isfinite(v).any() else float('nan') for k, v in s.items()}
     return {'trained': mean(map_scores(trained, vo, cell)), 'random': mean(map_scores(rnd, vo, cell)),
             'shuffled': mean(map_scores(trained, vo[other.numpy()], cell)), 'n_maps': int(N), 'cell': int(cell),

@@ -8,7 +8,8 @@ BIN = Path(sys.executable).parent / 'atmodist'
 @pytest.fixture(scope='session')
 def env(tmp_path_factory):
     "Environment for CLI subprocesses: a private data cache, no progress bars, a non-interactive matplotlib."
-    return {**os.environ, 'ATMODIST_DATA': str(tmp_path_factory.mktemp('data')), 'ATMODIST_PROGRESS': '0', 'MPLBACKEND': 'Agg'}
+    return {**os.environ, 'ATMODIST_DATA': str(tmp_path_factory.mktemp('data')), 'ATMODIST_PROGRESS': '0',
+            'MPLBACKEND': 'Agg'}
 
 @pytest.fixture(scope='session')
 def cli(env):

@@ -1,24 +1,21 @@
-"""The bad-input matrix: each case exits with code 2, prints one line naming the problem and the fix, and leaves no output behind.
+"""The bad-input matrix: each case exits with code 2, prints one line naming the problem and the fix, and leaves no
+output behind.
 
 | case | how | message contains |
 |---|---|---|
 (the table is in CASES below and in the docs of 90_cli)
 """
 import shutil
-import numpy as np, pandas as pd, pytest, xarray as xr
+import numpy as np, pytest
+from atmodist_nb.testing import noise_fields
 from pathlib import Path
 
 def _ds(n=120, step='3h', vars=('vo', 'd'), nan=False, level=None, drop=None):
-    "A small canonical-looking dataset on an 24 x 48 grid."
-    if step != 'irregular': t = pd.date_range('2000-01-01', periods=n, freq=step)
-    else: t = pd.DatetimeIndex(list(pd.date_range('2000-01-01', periods=n - 1, freq='3h')) + [pd.Timestamp('2001-01-01')])
-    lat, lon = np.linspace(88.125, -88.125, 24), np.arange(48) * 7.5
-    rng = np.random.default_rng(0)
-    dims, shape = ('time', 'lat', 'lon'), (n, 24, 48)
-    coords = {'time': t, 'lat': lat, 'lon': lon}
-    if level is not None: dims, shape, coords = ('time', 'level', 'lat', 'lon'), (n, len(level), 24, 48), {**coords, 'level': level}
-    data = {v: (dims, (rng.standard_normal(shape) * 1e-5).astype('float32'), {'units': 's**-1'}) for v in vars}
-    ds = xr.Dataset(data, coords=coords)
+    "Noise on a 24 x 48 grid, 3-hourly (`atmodist_nb.testing.noise_fields`), broken as asked."
+    assert step in ('3h', 'irregular'), step
+    ds = noise_fields(n, 24, 48, variables=vars, lat=np.linspace(88.125, -88.125, 24))
+    if step == 'irregular': ds = ds.assign_coords(time=[*ds.time.values[:-1], np.datetime64('2001-01-01', 'ns')])
+    if level is not None: ds = ds.expand_dims(level=level, axis=1)
     if nan: ds['vo'][5, 3, 4] = np.nan
     if drop: ds = ds.drop_vars(drop)
     return ds
@@ -48,10 +45,13 @@ CASES = {  # name: (arguments after S (or whole, if starting with a subcommand),
     'catalog file missing': (['--data.source', 'era5_local', '--data.catalog', '{tmp}/none.yaml'], 'does not exist'),
     'catalog malformed': (['--data.source', 'era5_local', '--data.catalog', '{bad_yaml}'], 'YAML'),
     'unknown catalog entry': (['--data.source', 'era6_nowhere'], 'era6_nowhere'),
-    'no vo/d and no u/v': (['--data.source', '{novars}'], '(variables: t) and no u and v to derive them from; rename your variables'),
+    'no vo/d and no u/v': (['--data.source', '{novars}'],
+                           '(variables: t) and no u and v to derive them from; rename your variables'),
     'missing time coordinate': (['--data.source', '{notime}'], 'the data has no time coordinate (looked for time'),
-    'missing latitude coordinate': (['--data.source', '{nolat}'], 'the data has no latitude coordinate (looked for lat'),
-    'missing longitude coordinate': (['--data.source', '{nolon}'], 'the data has no longitude coordinate (looked for lon'),
+    'missing latitude coordinate': (['--data.source', '{nolat}'],
+                                    'the data has no latitude coordinate (looked for lat'),
+    'missing longitude coordinate': (['--data.source', '{nolon}'],
+                                     'the data has no longitude coordinate (looked for lon'),
     'irregular time step': (['--data.source', '{irregular}'], 'irregular'),
     'NaN in the data': (['--data.source', '{nan}'], 'NaN'),
     'too few time steps': (['--data.source', '{short}'], 'too few'),
@@ -79,7 +79,8 @@ def test_bad_input(cli, fx, case):
 
 def test_checkpoint_missing_truncated_or_foreign(cli, smoke_run, tmp_path):
     "superres on a pretext run whose weights are missing, truncated, or from another configuration."
-    for kind, msg in (('missing', 'has not finished'), ('truncated', 'truncated'), ('foreign', 'another configuration')):
+    for kind, msg in (('missing', 'has not finished'), ('truncated', 'truncated'),
+                      ('foreign', 'another configuration')):
         up = tmp_path / f'up-{kind}'; shutil.copytree(smoke_run, up)
         w = up / 'pretext' / 'weights.safetensors'
         if kind == 'missing': shutil.rmtree(up / 'pretext'); (up / '.done' / 'pretext.json').unlink()
@@ -89,10 +90,12 @@ def test_checkpoint_missing_truncated_or_foreign(cli, smoke_run, tmp_path):
             c = json.loads((up / 'pretext' / 'config.json').read_text()); c['lr'] = 0.5
             (up / 'pretext' / 'config.json').write_text(json.dumps(c))
         r = cli('superres', '--pretext', up, '--content', 'atmodist', '--out', tmp_path / f'sr-{kind}')
-        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, (kind, r.stderr[-1500:])
+        assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and msg in r.stderr, (kind,
+                                                                                                   r.stderr[-1500:])
 
 def test_output_folder_with_another_runs_config(cli, smoke_run):
     before = (smoke_run / 'config.json').read_bytes()
     r = cli('run', '--preset', 'smoke', '--pretext.steps', '5', '--out', smoke_run)
-    assert r.returncode == 2 and "different run's config" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert (r.returncode == 2 and "different run's config" in r.stderr
+            and len(r.stderr.strip().splitlines()) == 1), r.stderr
     assert (smoke_run / 'config.json').read_bytes() == before

@@ -22,8 +22,10 @@ def test_pretext_training_and_distance_on_cuda(tmp_path):
     from atmodist_nb.distance import AtmoDistLoss
     f, lats = toy_fields(48, 64, 64)
     cfg = replace(PRETEXT_PRESETS['smoke'], steps=20, eval_every=10, checkpoint_every=10, log_every=5)
-    res = train_pretext(cfg, f, lats, tmp_path / 'p', t_train=(0, 30), t_eval=(34, 48), device='cuda', progress=False, max_steps=10)
-    res = train_pretext(cfg, f, lats, tmp_path / 'p', t_train=(0, 30), t_eval=(34, 48), device='cuda', progress=False)   # resume
+    res = train_pretext(cfg, f, lats, tmp_path / 'p', t_train=(0, 30), t_eval=(34, 48), device='cuda', progress=False,
+                        max_steps=10)
+    res = train_pretext(cfg, f, lats, tmp_path / 'p', t_train=(0, 30), t_eval=(34, 48), device='cuda',
+                        progress=False)   # resume
     assert res['completed'] and torch.isfinite(torch.tensor(res['loss']))
     model, _ = load_pretext(tmp_path / 'p', 'cuda')
     loss = AtmoDistLoss(model, 1.0).cuda()
@@ -58,6 +60,7 @@ def test_ddp_nccl_one_gpu(tmp_path):
         res = train_pretext(cfg, f, lats, sys.argv[1], t_train=(0, 30), t_eval=(34, 48), device='cuda', progress=False)
         print('done', res['step'], flush=True)
     '''))
-    p = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=1', str(script), str(tmp_path / 'run')],
+    p = subprocess.run([sys.executable, '-m', 'torch.distributed.run', '--standalone', '--nproc_per_node=1',
+                        str(script), str(tmp_path / 'run')],
                        env={**os.environ, 'ATMODIST_PROGRESS': '0'}, capture_output=True, text=True, timeout=300)
     assert p.returncode == 0 and 'done 6' in p.stdout, p.stderr[-3000:]

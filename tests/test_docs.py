@@ -1,4 +1,4 @@
-"The docs site (scripts/build_docs.py): three real chapters built with execution, and tiny made-up notebooks for plots and errors."
+"The docs site (scripts/build_docs.py): three real chapters built with execution; tiny made-up ones for plots, errors."
 import importlib.util, json, os, re, subprocess, sys
 from pathlib import Path
 import pytest
@@ -47,7 +47,8 @@ def test_outputs_and_api_docs(site):
 
 def _nb(cells: list[tuple[str, str]]) -> dict:
     return {'cells': [{'cell_type': k, 'id': f'{i:08x}', 'metadata': {}, 'source': s,
-                       **({'outputs': [], 'execution_count': None} if k == 'code' else {})} for i, (k, s) in enumerate(cells)],
+                       **({'outputs': [], 'execution_count': None} if k == 'code' else {})} for i,
+                       (k, s) in enumerate(cells)],
             'metadata': {'kernelspec': {'name': 'python3', 'language': 'python', 'display_name': 'Python 3'}},
             'nbformat': 4, 'nbformat_minor': 5}
 

@@ -1,4 +1,4 @@
-"HURDAT2 reader on the real 1970-2018 Atlantic record (skipped where the shared copy is absent) and on a 2022-format excerpt."
+"HURDAT2 reader on the real 1970-2018 Atlantic record (skipped where the copy is absent) and on a 2022-format excerpt."
 import re
 import numpy as np, pandas as pd
 import pytest

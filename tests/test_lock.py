@@ -32,7 +32,8 @@ def test_second_writer_exits_2_naming_the_holder(tmp_path, cli):
         r = cli('run', '--preset', 'smoke', '--out', run, timeout=300)
         assert r.returncode == 2, r.stdout[-1000:] + r.stderr[-2000:]
         lines = r.stderr.strip().splitlines()
-        assert len(lines) == 1 and f'run folder {run} is being written by process {first.pid} (started ' in lines[0], lines
+        assert len(lines) == 1, lines
+        assert f'run folder {run} is being written by process {first.pid} (started ' in lines[0], lines
         assert lines[0].endswith('wait for it or use another --out'), lines[0]
         assert _holder_pid(run) == first.pid          # the holder's folder and lock are left alone
     finally:

@@ -43,7 +43,7 @@ def _same_store(a: Path, b: Path):
 
 @pytest.mark.parametrize('fault', ['prepare_block:3', 'prepare_complete:1'])
 def test_prepare_killed_resumes_identical(made, tmp_path, fault):
-    "Killed between a block's two variables (block 2 half-written) or before the completion mark: incomplete, then identical."
+    "Killed between a block's two variables (block 2 half-written) or before the done mark: incomplete, then same."
     src, ref = made
     out = tmp_path / 's.zarr'
     r = _run(src, out, fault); assert r.returncode == -9, r.stderr[-2000:]
@@ -67,7 +67,7 @@ def test_stats_on_training_span_equal_fit_norm(made):
 
 
 def test_prepared_store_opens_through_the_catalog(made):
-    "A prepared store is one catalog entry away (`prepared`, path=) and opens as a plain path too, as the same canonical data."
+    "A prepared store is one catalog entry away (`prepared`, path=) and opens as a plain path too, as the same data."
     from atmodist_nb.data.catalog import open_source
     src, ref = made
     a, b = open_source('prepared', path=str(ref), max_lag=4), open_source(str(ref), max_lag=4)

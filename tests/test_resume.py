@@ -11,7 +11,8 @@ def _same_bytes(a: Path, b: Path):
     assert a.read_bytes() == b.read_bytes(), f'{a} differs from {b}'
 
 def _losses(p: Path):
-    return [{k: v for k, v in json.loads(l).items() if 'loss' in k or k in ('step', 'acc')} for l in p.read_text().splitlines()]
+    return [{k: v for k,
+             v in json.loads(l).items() if 'loss' in k or k in ('step', 'acc')} for l in p.read_text().splitlines()]
 
 @pytest.mark.parametrize('fault', ['checkpoint:1', 'checkpoint:2'])
 def test_pretrain_killed_in_checkpoint_write(cli, smoke_run, tmp_path, fault):
@@ -26,7 +27,8 @@ def test_pretrain_killed_in_checkpoint_write(cli, smoke_run, tmp_path, fault):
 def test_superres_killed_mid_training(cli, smoke_run, tmp_path):
     up = tmp_path / 'up'; shutil.copytree(smoke_run, up)
     out = tmp_path / 's'
-    _killed(cli('superres', '--pretext', up, '--out', out, fault='checkpoint:3'))   # during the MSE-GAN's first checkpoint
+    _killed(cli('superres', '--pretext', up, '--out', out,
+                fault='checkpoint:3'))   # during the MSE-GAN's first checkpoint
     r = cli('superres', '--pretext', up, '--out', out)
     assert r.returncode == 0, r.stderr[-2000:]
     for st in ('sr_pretrain', 'sr_mse', 'sr_atmodist'):
@@ -34,7 +36,8 @@ def test_superres_killed_mid_training(cli, smoke_run, tmp_path):
 
 def test_run_killed_between_stages(cli, smoke_run, tmp_path):
     out = tmp_path / 'r'
-    _killed(cli('run', '--preset', 'smoke', '--out', out, fault='stage_done:6'))   # sr_mse finished, its marker not yet written
+    _killed(cli('run', '--preset', 'smoke', '--out', out,
+                fault='stage_done:6'))   # sr_mse finished, its marker not yet written
     assert not (out / 'report.md').exists()
     r = cli('run', '--preset', 'smoke', '--out', out)
     assert r.returncode == 0, r.stderr[-2000:]

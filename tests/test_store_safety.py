@@ -4,20 +4,17 @@ read-only disk in one line, and refuses a `--scheduler` port that answers but is
 command as a user would."""
 import json, os, shutil, socket, subprocess, sys, threading, time
 from pathlib import Path
-import numpy as np, pandas as pd, pytest, xarray as xr
+import numpy as np, pytest
 from atmodist_nb.data.prepare import prepare_store
+from atmodist_nb.testing import noise_fields
 
 SMOKE = ('run', '--preset', 'smoke', '--data.check_finite', 'false')   # as the ERA5 presets: no NaN scan to hide behind
 
 
 def _source(path: Path, seed: int = 0, nan_at: int | None = None, T: int = 48) -> Path:
     "A netCDF source of random vo, d on a 17 x 32 global grid, 3-hourly from 2000-01-01 (a NaN in d at step `nan_at`)."
-    r = np.random.default_rng(seed)
-    data = {v: (r.normal(size=(T, 17, 32)) * 1e-5).astype(np.float32) for v in ('vo', 'd')}
-    if nan_at is not None: data['d'][nan_at, 3, 4] = np.nan
-    coords = {'time': pd.date_range('2000-01-01', periods=T, freq='3h'), 'lat': np.linspace(90, -90, 17),
-              'lon': np.arange(32) * 11.25}
-    ds = xr.Dataset({v: (('time', 'lat', 'lon'), a, {'units': 's**-1'}) for v, a in data.items()}, coords=coords)
+    ds = noise_fields(T, 17, 32, seed=seed)
+    if nan_at is not None: ds['d'][nan_at, 3, 4] = np.nan
     ds.to_netcdf(path); return path
 
 

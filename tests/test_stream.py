@@ -1,5 +1,6 @@
 """Streaming pairs from a prepared store: equal to the in-memory sampler when one window holds the span, bounded memory
-(RSS in a subprocess), exact resume after SIGKILL during streamed training, disjoint blocks per rank under torchrun, one-line refusals."""
+(RSS in a subprocess), exact resume after SIGKILL during streamed training, disjoint blocks per rank under torchrun,
+one-line refusals."""
 import json, os, subprocess, sys, textwrap
 from pathlib import Path
 import numpy as np, pytest, torch
@@ -104,9 +105,9 @@ MEM = textwrap.dedent('''
 
 
 def test_memory_stays_bounded(tmp_path):
-    """A 210 MB store streamed with a 13 MB budget in 45 windows: once the first windows are in (and zarr's threads and the allocator
-    have settled), sweeping the remaining ~30 windows grows the process by less than the budget plus 30 MB (measured 3-12 MB);
-    keeping those windows would add about 150 MB."""
+    """A 210 MB store streamed with a 13 MB budget in 45 windows: once the first windows are in (and zarr's threads and
+    the allocator have settled), sweeping the remaining ~30 windows grows the process by less than the budget plus 30 MB
+    (measured 3-12 MB); keeping those windows would add about 150 MB."""
     store = _store(tmp_path / 'big.zarr', 800, 128, 256, train=('2000-01-01', '2000-01-05'))
     size, budget = 800 * 2 * 128 * 256 * 4, 0.013e9
     r = subprocess.run([sys.executable, '-c', MEM, str(store), str(budget / 1e9)], env=ENV, capture_output=True,

@@ -3,7 +3,7 @@ environment sees this one's packages), then use it from a temporary folder as a 
 record it ships, a local ERA5 file, the command line, and one smoke run (about 1-2 minutes on 2 CPU cores)."""
 import os, shutil, subprocess, sys, textwrap
 from pathlib import Path
-import numpy as np, pandas as pd, pytest, xarray as xr
+import numpy as np, pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SITE = Path(np.__file__).resolve().parents[1]          # this environment's site-packages (numpy, torch, xarray, ...)
@@ -11,25 +11,33 @@ SITE = Path(np.__file__).resolve().parents[1]          # this environment's site
 def _run(cmd, **kw):
     "Run `cmd`, failing the test with its output when it fails."
     r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
-    assert r.returncode == 0, f"{' '.join(map(str, cmd))} failed ({r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
+    assert r.returncode == 0, \
+        f"{' '.join(map(str, cmd))} failed ({r.returncode}):\n{r.stdout[-2000:]}\n{r.stderr[-3000:]}"
     return r
 
 @pytest.fixture(scope='module')
 def installed(tmp_path_factory):
-    "A fresh environment with the wheel installed, and a clean environment to run it in (no PYTHONPATH, a private HOME)."
+    "A fresh environment with the wheel installed, and a clean one to run it in (no PYTHONPATH, a private HOME)."
     tmp = tmp_path_factory.mktemp('wheel')
-    src = tmp / 'src'; src.mkdir()                     # build from a copy: what the build needs, and no build/ in the checkout
-    for name in ('setup.py', 'settings.ini', 'pyproject.toml', 'README.md', 'LICENSE', 'MANIFEST.in'): shutil.copy2(ROOT / name, src / name)
-    for d in ('catalogs', 'atmodist_nb'): shutil.copytree(ROOT / d, src / d, ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
-    _run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '-q', '-w', tmp / 'dist', src])
+    src = tmp / 'src'
+    src.mkdir()                     # build from a copy: what the build needs, and no build/ in the checkout
+    for name in ('setup.py', 'settings.ini', 'pyproject.toml', 'README.md', 'LICENSE',
+                 'MANIFEST.in'): shutil.copy2(ROOT / name, src / name)
+    for d in ('catalogs', 'atmodist_nb'): shutil.copytree(ROOT / d, src / d,
+                                                          ignore=shutil.ignore_patterns('__pycache__', '*.pyc'))
+    _run([sys.executable, '-m', 'pip', 'wheel', '--no-deps', '--no-build-isolation', '--no-index', '-q', '-w',
+          tmp / 'dist', src])
     (whl,) = (tmp / 'dist').glob('atmodist_nb-*.whl')
     _run([sys.executable, '-m', 'venv', '--without-pip', tmp / 'venv'])
     py = tmp / 'venv' / 'bin' / 'python'
     _run([sys.executable, '-m', 'pip', '--python', py, 'install', '--no-deps', '--no-index', '-q', whl])
     purelib = _run([py, '-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])']).stdout.strip()
-    (Path(purelib) / '_parent_env.pth').write_text(f'{SITE}\n')   # after the install, so pip never sees (or touches) this environment
+    # after the install, so pip never sees (or touches) this environment
+    (Path(purelib) / '_parent_env.pth').write_text(f'{SITE}\n')
     work, home = tmp / 'work', tmp / 'home'; work.mkdir(); home.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ('PYTHONPATH', 'ATMODIST_CATALOG', 'ATMODIST_DATA', 'VIRTUAL_ENV', 'XDG_CACHE_HOME')}
+    env = {k: v for k,
+           v in os.environ.items() if k not in ('PYTHONPATH', 'ATMODIST_CATALOG', 'ATMODIST_DATA', 'VIRTUAL_ENV',
+                                                'XDG_CACHE_HOME')}
     env.update(HOME=str(home), ATMODIST_PROGRESS='0', MPLBACKEND='Agg', OMP_NUM_THREADS='1')
     return dict(py=py, bin=py.parent, work=work, home=home, env=env, whl=whl, purelib=Path(purelib))
 
@@ -40,10 +48,12 @@ def _python(inst, code: str) -> str:
 def test_wheel_ships_catalog_and_data(installed):
     import zipfile
     names = zipfile.ZipFile(installed['whl']).namelist()
-    for f in ('atmodist_nb/catalogs/atmodist.yaml', 'atmodist_nb/assets/hurdat2/hurdat2_atlantic_1970-2018.txt', 'atmodist_nb/assets/cities150.csv'):
+    for f in ('atmodist_nb/catalogs/atmodist.yaml', 'atmodist_nb/assets/hurdat2/hurdat2_atlantic_1970-2018.txt',
+              'atmodist_nb/assets/cities150.csv'):
         assert f in names, f
     shipped = zipfile.ZipFile(installed['whl']).read('atmodist_nb/catalogs/atmodist.yaml').decode()
-    assert shipped == (ROOT / 'catalogs' / 'atmodist.yaml').read_text(), 'the shipped catalog differs from catalogs/atmodist.yaml'
+    assert shipped == (ROOT / 'catalogs' / 'atmodist.yaml').read_text(), \
+        'the shipped catalog differs from catalogs/atmodist.yaml'
 
 def test_imports_the_installed_package(installed):
     out = _python(installed, """
@@ -53,14 +63,13 @@ def test_imports_the_installed_package(installed):
     assert out[1] == 'None'
 
 def test_catalog_hurdat2_and_local_file(installed):
-    t = pd.date_range('2000-01-01', periods=12, freq='3h')
-    lat, lon = np.linspace(90, -90, 9), np.arange(-180, 180, 22.5)
-    vo = np.sin(np.deg2rad(lat))[None, :, None] * np.ones((12, 1, 16)) * 1e-5
-    ds = xr.Dataset({'vo': (('valid_time', 'latitude', 'longitude'), vo.astype('f4'), {'units': 's**-1'}),
-                     'd': (('valid_time', 'latitude', 'longitude'), (0 * vo).astype('f4'), {'units': 's**-1'})},
-                    coords={'valid_time': t, 'latitude': lat, 'longitude': lon})
-    ds.to_netcdf(installed['work'] / 'era5_fixture.nc')
     out = _python(installed, """
+        import numpy as np
+        from atmodist_nb.testing import grid_dataset                  # the shared fixtures ship with the package
+        lat = np.linspace(90, -90, 9)
+        vo = (np.sin(np.deg2rad(lat))[None, :, None] * np.ones((12, 1, 16)) * 1e-5).astype('f4')
+        ds = grid_dataset({'vo': vo, 'd': 0 * vo}, lat=lat, lon=np.arange(-180, 180, 22.5), era5_names=True)
+        ds.to_netcdf('era5_fixture.nc')
         from atmodist_nb.data.catalog import default_catalog, entry_urlpath, open_source
         from atmodist_nb.data.hurdat2 import read_hurdat2, storm_summary
         import atmodist_nb
@@ -71,7 +80,8 @@ def test_catalog_hurdat2_and_local_file(installed):
         print(entry_urlpath('swe_default'))""").splitlines()
     assert out[0] == 'True', out
     assert out[1] == '797', out                                              # the 1970-2018 Atlantic record, offline
-    assert out[2] == "{'time': 12, 'lat': 9, 'lon': 16} True 0.0", out       # renamed, north first, lon rolled to [0, 360)
+    # renamed, north first, lon rolled to [0, 360)
+    assert out[2] == "{'time': 12, 'lat': 9, 'lon': 16} True 0.0", out
     assert out[3] == str(installed['home'] / '.cache' / 'atmodist_nb' / 'swe_default.zarr'), out
 
 def test_cli_answers_without_torch(installed):
@@ -84,10 +94,11 @@ def test_cli_answers_without_torch(installed):
     assert out.splitlines()[-1] == '0 False'
 
 def test_smoke_run_outside_checkout(installed):
-    "The one end-to-end run of this file (~1-2 min): the shallow-water data goes to the user's cache, the report to --out."
+    "The one end-to-end run of this file (~1-2 min): shallow-water data into the user's cache, the report to --out."
     out = installed['work'] / 'smoke'
     r = subprocess.run([installed['bin'] / 'atmodist', 'run', '--preset', 'smoke', '--out', out], cwd=installed['work'],
                        env=installed['env'], capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-3000:]
     assert (out / 'report.md').is_file()
-    assert list((installed['home'] / '.cache' / 'atmodist_nb').glob('swe-*.zarr')), 'the shallow-water cache is not in ~/.cache/atmodist_nb'
+    assert list((installed['home'] / '.cache' / 'atmodist_nb').glob('swe-*.zarr')), \
+        'the shallow-water cache is not in ~/.cache/atmodist_nb'

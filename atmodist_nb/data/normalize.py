@@ -29,8 +29,10 @@ class NormStats:
         n = len(self.variables)
         require(all(len(getattr(self, k)) == n for k in ('mean1', 'std1', 'mean2', 'std2')),
                 f"normalisation stats need one mean1/std1/mean2/std2 per variable ({n}); refit them")
-        require(all(s > 0 and np.isfinite(s) for s in self.std1 + self.std2) and all(np.isfinite(m) for m in self.mean1 + self.mean2),
-                "normalisation stats hold a zero, NaN or infinite value; refit them on a training span with varying, finite data")
+        require(all(s > 0 and np.isfinite(s) for s in self.std1 + self.std2)
+                and all(np.isfinite(m) for m in self.mean1 + self.mean2),
+                "normalisation stats hold a zero, NaN or infinite value; refit them on a training span with varying, "
+                "finite data")
         require(self.factor > 0, f"the log factor must be positive, got {self.factor}")
 
     def to_json(self, path: str | Path) -> Path:
@@ -55,17 +57,22 @@ def _vec(vals, x: torch.Tensor) -> torch.Tensor:
     return torch.tensor(vals, dtype=_work(x), device=x.device)[:, None, None]
 
 def _check_channels(x: torch.Tensor, stats: NormStats) -> None:
-    require(x.dim() >= 3 and x.shape[-3] == len(stats.variables), f"expected fields (..., {len(stats.variables)}, H, W) with channels {', '.join(stats.variables)}, got shape {tuple(x.shape)}")
+    require(x.dim() >= 3 and x.shape[-3] == len(stats.variables),
+            f"expected fields (..., {len(stats.variables)}, H, W) with channels {', '.join(stats.variables)}, got "
+            f"shape {tuple(x.shape)}")
 
 def normalize(x: torch.Tensor,    # raw fields (..., C, H, W), channels in `stats.variables` order
               stats: NormStats,   # statistics from `fit_norm`
-              *, inplace: bool = False, # overwrite x (float32 only): one temporary instead of four, for a reader's throughput
+              *,
+              inplace: bool = False, # overwrite x (float32 only): one temporary instead of four, for readers
              ) -> torch.Tensor:   # normalised fields, same shape and dtype
-    "AtmoDist's transform: z-score, `sign(z)·log1p(factor·|z|)`, z-score again (in float32, or float64 for float64 input)."
+    "AtmoDist's transform: z-score, `sign(z)·log1p(factor·|z|)`, z-score again (in float32; float64 for float64 input)."
     _check_channels(x, stats)
     require(not inplace or x.dtype == torch.float32, f"normalize(inplace=True) needs float32 fields, got {x.dtype}")
     z = (x.sub_(_vec(stats.mean1, x)) if inplace else x.to(_work(x)) - _vec(stats.mean1, x)).div_(_vec(stats.std1, x))
-    y = z.abs().mul_(stats.factor).log1p_().mul_(torch.sign(z, out=z))    # sign(z)·log1p(factor·|z|); z's memory takes the sign
+    y = z.abs().mul_(stats.factor).log1p_().mul_(torch.sign(z,
+                                                            # sign(z)·log1p(factor·|z|); z's memory takes the sign
+                                                            out=z))
     y = y.sub_(_vec(stats.mean2, x)).div_(_vec(stats.std2, x))
     return x.copy_(y) if inplace else y.to(x.dtype)
 
@@ -80,13 +87,15 @@ def denormalize(x: torch.Tensor,  # normalised fields (..., C, H, W)
 
 # %% ../../nbs/03_data.normalize.ipynb #bb5de636
 def _time_sel(ds: xr.Dataset, time_slice) -> xr.Dataset:
-    "Select `time_slice`: None (all), a (start, stop) pair or slice of ints (positions, stop excluded) or of dates/labels."
+    "Select `time_slice`: None (all), a (start, stop) pair or slice of ints (positions, stop excluded) or of dates."
     if time_slice is None: return ds
     if isinstance(time_slice, (tuple, list)): time_slice = slice(*time_slice)
     require(isinstance(time_slice, slice), f"time_slice must be a slice or a (start, stop) pair, got {time_slice!r}")
     ints = all(v is None or isinstance(v, (int, np.integer)) for v in (time_slice.start, time_slice.stop))
     out = ds.isel(time=time_slice) if ints else ds.sel(time=time_slice)
-    require(out.sizes['time'] > 0, f"time_slice {time_slice} selects no time steps (the data has {ds.sizes['time']}, {str(ds.time.values[0])[:16]} to {str(ds.time.values[-1])[:16]})")
+    require(out.sizes['time'] > 0,
+            f"time_slice {time_slice} selects no time steps (the data has {ds.sizes['time']}, "
+            f"{str(ds.time.values[0])[:16]} to {str(ds.time.values[-1])[:16]})")
     return out
 
 def _compute(*objs):
@@ -101,22 +110,31 @@ def fit_norm(ds: xr.Dataset,                          # canonical dataset (time,
              time_slice=None,                          # the training span: (start, stop) positions or dates; None = all
              factor: float = 0.2,                      # log1p(factor·|z|)
             ) -> NormStats:
-    "Fit `NormStats` on the training span with two passes of dask reductions (chunk by chunk, never the whole array in memory)."
+    "Fit `NormStats` on the training span with two passes of dask reductions (chunk by chunk, never all in memory)."
     miss = [v for v in variables if v not in ds.data_vars]
-    require(not miss, f"cannot fit normalisation: the data has no {', '.join(miss)} (variables: {', '.join(map(str, ds.data_vars))})")
+    require(not miss,
+            f"cannot fit normalisation: the data has no {', '.join(miss)} (variables: "
+            f"{', '.join(map(str, ds.data_vars))})")
     sub = _time_sel(ds, time_slice)[list(variables)].astype(np.float64)
-    m1, s1 = _compute(sub.mean(skipna=False), sub.std(skipna=False))                                # pass 1: raw moments
+    m1, s1 = _compute(sub.mean(skipna=False),
+                      sub.std(skipna=False))                                # pass 1: raw moments
     mean1 = tuple(float(m1[v]) for v in variables); std1 = tuple(float(s1[v]) for v in variables)
     for v, m, s in zip(variables, mean1, std1):
-        require(np.isfinite(m) and np.isfinite(s), f"{v} has NaN/inf values in the training span; open the data with open_source to locate them")
-        require(s > 0, f"{v} is constant over the training span; it cannot be normalised (pick a longer span or another variable)")
+        require(np.isfinite(m) and np.isfinite(s),
+                f"{v} has NaN/inf values in the training span; open the data with open_source to locate them")
+        require(s > 0,
+                f"{v} is constant over the training span; it cannot be normalised (pick a longer span or another "
+                f"variable)")
     z = xr.Dataset({v: (sub[v] - m) / s for v, m, s in zip(variables, mean1, std1)})
     y = np.sign(z) * np.log1p(factor * np.abs(z))
-    m2, s2 = _compute(y.mean(skipna=False), y.std(skipna=False))                                    # pass 2: moments after the signed log
+    m2, s2 = _compute(y.mean(skipna=False),
+                      y.std(skipna=False))                                    # pass 2: moments after the signed log
     t = sub.time.values
     return NormStats(variables=tuple(variables), mean1=mean1, std1=std1,
-                     mean2=tuple(float(m2[v]) for v in variables), std2=tuple(float(s2[v]) for v in variables), factor=float(factor),
-                     time_span=(np.datetime_as_string(t[0], unit='m'), np.datetime_as_string(t[-1], unit='m')), n_time=int(len(t)))
+                     mean2=tuple(float(m2[v]) for v in variables), std2=tuple(float(s2[v]) for v in variables),
+                     factor=float(factor),
+                     time_span=(np.datetime_as_string(t[0], unit='m'), np.datetime_as_string(t[-1], unit='m')),
+                     n_time=int(len(t)))
 
 # %% ../../nbs/03_data.normalize.ipynb #2b799d33
 def load_steps(ds: xr.Dataset,               # canonical dataset (time, lat, lon), may be lazy
@@ -128,17 +146,22 @@ def load_steps(ds: xr.Dataset,               # canonical dataset (time, lat, lon
                chunk: int = 64,              # time steps read and normalised at once
                show: bool = False,           # a progress bar
               ) -> torch.Tensor:             # normalised fields (T, C, H, W)
-    "Read time steps `idx` chunk by chunk (one dask compute for all variables), normalise them in float32 and write one tensor."
+    "Read time steps `idx` chunk by chunk (one dask compute for all variables), normalise in float32, write one tensor."
     miss = [v for v in stats.variables if v not in ds.data_vars]
-    require(not miss, f"the data has no {', '.join(miss)}, which the normalisation stats expect ({', '.join(stats.variables)}); use stats fitted on this data")
+    require(not miss,
+            f"the data has no {', '.join(miss)}, which the normalisation stats expect ({', '.join(stats.variables)}); "
+            f"use stats fitted on this data")
     idx, sub = np.asarray(idx, dtype=np.int64), ds[list(stats.variables)].transpose('time', 'lat', 'lon')
     shape = (len(idx), len(stats.variables), sub.sizes['lat'], sub.sizes['lon'])
     out = torch.empty(shape, dtype=dtype, device=device) if out is None else out
     require(tuple(out.shape) == shape, f"out has shape {tuple(out.shape)}, expected {shape}")
-    direct = out.dtype == torch.float32 and out.device.type == 'cpu'   # read into the output and normalise there: no staging copy
+    # read into the output and normalise there: no staging copy
+    direct = out.dtype == torch.float32 and out.device.type == 'cpu'
     for i in progress(range(0, len(idx), chunk), desc='load fields', disable=not show):
         part = idx[i:i + chunk]
-        run = slice(int(part[0]), int(part[-1]) + 1) if np.all(np.diff(part) == 1) else part   # a contiguous run reads faster as a slice
+        run = slice(int(part[0]),
+                    # a contiguous run reads faster as a slice
+                    int(part[-1]) + 1) if np.all(np.diff(part) == 1) else part
         arrays = _compute(*[sub[v].isel(time=run).data for v in stats.variables])
         if direct:
             dst = out[i:i + len(part)]

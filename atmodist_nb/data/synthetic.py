@@ -26,7 +26,7 @@ EARTH_OMEGA, GRAVITY = 7.292e-5, 9.80616           # rad s-1, m s-2 (torch-harmo
 # %% ../../nbs/01_data.synthetic.ipynb #2b041aa8
 def sim_grid(lmax: int,             # simulated degrees 0..lmax-1
             ) -> tuple[int, int]:   # (nlat, nlon) of the Gauss-Legendre simulation grid
-    "The smallest even Gauss-Legendre grid on which products of two fields of degree < `lmax` transform without aliasing."
+    "The smallest even Gauss-Legendre grid on which products of two fields of degree < `lmax` transform unaliased."
     nlat = math.ceil((3 * lmax - 2) / 2)
     nlat += nlat % 2
     return nlat, 2 * nlat
@@ -54,7 +54,8 @@ def stable_dt(lmax: int,                 # simulated degrees
 def _check_physics(cfg: SWEConfig) -> None:
     "Refuse spans, rates and options that cannot run, naming the field and a value that would."
     require(cfg.out_every_hours >= 1 and cfg.days > 0 and cfg.spinup_days >= 0,
-            f"need out_every_hours >= 1, days > 0 and spinup_days >= 0 (got {cfg.out_every_hours}, {cfg.days}, {cfg.spinup_days})")
+            f"need out_every_hours >= 1, days > 0 and spinup_days >= 0 (got {cfg.out_every_hours}, {cfg.days}, "
+            f"{cfg.spinup_days})")
     require(round(cfg.days * 24 / cfg.out_every_hours) >= 1,
             f"days {cfg.days} is shorter than one output interval of {cfg.out_every_hours} h; use a longer --days")
     rates = (cfg.mean_depth, cfg.drag_days, cfg.thermal_days, cfg.forcing_days, cfg.div_forcing_hours,
@@ -68,13 +69,14 @@ def _check_physics(cfg: SWEConfig) -> None:
     except ValueError: raise AtmoError(f"start {cfg.start!r} is not a date; use e.g. 2000-01-01") from None
 
 def resolve_swe(cfg: SWEConfig) -> SWEConfig:
-    "`cfg` with `nlon`, `lmax`, `dt_seconds` and `forcing_band` filled in, after checking every field; the form stored and hashed."
+    "`cfg` with `nlon`, `lmax`, `dt_seconds`, `forcing_band` filled in, all fields checked: the form hashed."
     cfg = config_from_dict(SWEConfig, config_to_dict(cfg))          # types as annotated: days=2 and days=2.0 hash alike
     require(cfg.nlat >= 8, f"nlat {cfg.nlat} is too small; use --nlat 16 or more")
     nlon = cfg.nlon or 2 * cfg.nlat
     top = min(resolved_lmax(cfg.nlat, 'equiangular'), nlon // 2)     # degrees the output grid resolves
     lmax = cfg.lmax or top
-    require(4 <= lmax <= top, f"lmax {lmax} does not fit the {cfg.nlat}x{nlon} output grid, which resolves {top} degrees; "
+    require(4 <= lmax <= top,
+            f"lmax {lmax} does not fit the {cfg.nlat}x{nlon} output grid, which resolves {top} degrees; "
             f"use 4..{top} or leave lmax unset")
     _check_physics(cfg)
     dt = cfg.dt_seconds or stable_dt(lmax, cfg.mean_depth, cfg.out_every_hours)
@@ -88,7 +90,7 @@ def resolve_swe(cfg: SWEConfig) -> SWEConfig:
 
 # %% ../../nbs/01_data.synthetic.ipynb #5d045a9c
 def swe_grid(cfg: SWEConfig) -> tuple[np.ndarray, np.ndarray]:
-    "Latitudes (degrees north, 90 → -90, poles included) and longitudes (degrees east, [0, 360)) of the equiangular output grid."
+    "Latitudes (degrees north, 90 → -90, poles included) and longitudes (east, [0, 360)) of the output grid."
     cfg = resolve_swe(cfg)
     return np.linspace(90., -90., cfg.nlat), np.arange(cfg.nlon) * (360. / cfg.nlon)
 
@@ -102,7 +104,7 @@ class ForcedSWE:
         self.rdt = getattr(torch, cfg.dtype)
         self.cdt = torch.complex64 if self.rdt == torch.float32 else torch.complex128
         self._transforms(); self._operators(); self._forcing_setup(); self._relaxation_state()
-        # initial state: the balanced jets plus small vorticity noise; the forcing starts from its stationary distribution
+        # initial state: the balanced jets plus small vorticity noise; the forcing starts stationary
         self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.spec = torch.stack([self.phi_eq, self.zeta_eq, torch.zeros_like(self.phi_eq)])
         self.spec[1] += 1e-6 * self.f_unit * self._noise()
@@ -113,27 +115,30 @@ class ForcedSWE:
     def _to(self, x): return x.to(self.device, self.rdt)
 
     def _transforms(self) -> None:
-        "Scalar and vector transforms on the alias-free Gauss grid (the model), inverse ones onto the output grid (what is written)."
+        "Scalar and vector transforms on the alias-free Gauss grid (the model), inverse ones to the output grid."
         import torch_harmonics as th
         c = self.cfg; self.sim_shape = nlat, nlon = sim_grid(c.lmax)
         kw = dict(lmax=c.lmax, mmax=c.lmax, csphase=False)
-        sim, out = dict(nlat=nlat, nlon=nlon, grid='legendre-gauss', **kw), dict(nlat=c.nlat, nlon=c.nlon, grid='equiangular', **kw)
+        sim, out = dict(nlat=nlat, nlon=nlon, grid='legendre-gauss', **kw), dict(nlat=c.nlat, nlon=c.nlon,
+                                                                                 grid='equiangular', **kw)
         make = lambda cls, grid: cls(**grid).to(self.device, self.rdt)
         self.sht, self.isht = make(th.RealSHT, sim), make(th.InverseRealSHT, sim)
         self.vsht, self.ivsht = make(th.RealVectorSHT, sim), make(th.InverseRealVectorSHT, sim)
         self.isht_out, self.ivsht_out = make(th.InverseRealSHT, out), make(th.InverseRealVectorSHT, out)
         colat, w = th.quadrature.precompute_latitudes(nlat, grid='legendre-gauss')
-        self.lat = math.pi / 2 - colat                                # model latitudes, radians, north to south (float64)
+        # model latitudes, radians, north to south (float64)
+        self.lat = math.pi / 2 - colat
         self.w = self._to(w / w.sum()).reshape(-1, 1)                 # Gauss weights for area means
 
     def _operators(self) -> None:
-        "Spectral Laplacian and its inverse, the Coriolis parameter on the model grid, and the implicit hyperdiffusion factor."
+        "Spectral Laplacian and its inverse, Coriolis on the model grid, the implicit hyperdiffusion factor."
         c, L, a = self.cfg, self.cfg.lmax, EARTH_RADIUS
         self.l = l = torch.arange(L, dtype=torch.float64).reshape(-1, 1).expand(L, L)
         lap = -l * (l + 1) / a**2
         self.lap, self.invlap = self._to(lap), self._to(torch.where(l > 0, 1 / lap.clamp(max=-1e-300), 0.))
         self.f = self._to(2 * EARTH_OMEGA * torch.sin(self.lat)).reshape(-1, 1)
-        rate = (l * (l + 1) / ((L - 1) * L)) ** c.hyperdiff_order / (c.hyperdiff_hours * 3600)   # s-1, 1/hyperdiff_hours at l = L-1
+        # s-1, 1/hyperdiff_hours at l = L-1
+        rate = (l * (l + 1) / ((L - 1) * L)) ** c.hyperdiff_order / (c.hyperdiff_hours * 3600)
         self.hyper = self._to(torch.exp(-c.dt_seconds * rate))
 
     def _forcing_setup(self) -> None:
@@ -141,7 +146,8 @@ class ForcedSWE:
         c, (lo, hi) = self.cfg, self.cfg.forcing_band
         m = torch.arange(c.lmax).reshape(1, -1)
         self.band, self.m0 = ((self.l >= lo) & (self.l <= hi) & (m <= self.l)).to(self.device), (m == 0).to(self.device)
-        self.f_unit = math.sqrt(4 * math.pi / sum(2 * k + 1 for k in range(lo, hi + 1)))   # band noise of grid-point rms 1
+        self.f_unit = math.sqrt(4 * math.pi / sum(2 * k + 1 for k in range(lo,
+                                                                           hi + 1)))   # band noise of grid-point rms 1
         self.f_sigma = c.forcing_rms * self.f_unit
         self.f_decay = math.exp(-c.dt_seconds / (c.forcing_days * 86400))
         w = self.band * self.l.clamp(min=1) ** (c.div_forcing_slope / 2)      # divergence: amplitude per coefficient
@@ -156,7 +162,8 @@ class ForcedSWE:
         u = c.jet_speed * (torch.exp(-((lat - phi0) / wd) ** 2) + torch.exp(-((lat + phi0) / wd) ** 2))
         uv = self._to(torch.stack([u.reshape(-1, 1).expand(nlat, nlon), torch.zeros(nlat, nlon, dtype=torch.float64)]))
         self.zeta_eq = self._curl_div(uv)[0]
-        phi_eq = self.invlap * self._curl_div(uv * (self.isht(self.zeta_eq) + self.f))[0] - self.sht(0.5 * (uv ** 2).sum(0))
+        phi_eq = (self.invlap * self._curl_div(uv * (self.isht(self.zeta_eq) + self.f))[0]
+                  - self.sht(0.5 * (uv ** 2).sum(0)))
         phi_eq[0, 0] = math.sqrt(4 * math.pi) * GRAVITY * c.mean_depth
         self.phi_eq = phi_eq
 
@@ -165,7 +172,8 @@ class ForcedSWE:
         z = torch.randn(self.band.shape, dtype=self.cdt, device=self.device, generator=self.gen)
         return torch.where(self.m0, (z.real * math.sqrt(2)).to(self.cdt), z) * (self.band if weight is None else weight)
 
-    def _curl_div(self, uv): return self.lap * EARTH_RADIUS * self.vsht(uv)   # (..., 2, nlat, nlon) -> (..., [ζ, D], L, M)
+    def _curl_div(self,
+                  uv): return self.lap * EARTH_RADIUS * self.vsht(uv)   # (..., 2, nlat, nlon) -> (..., [ζ, D], L, M)
     def _uv(self, spec): return self.ivsht(self.invlap * spec[1:] / EARTH_RADIUS)   # [u, v] from spectral [ζ, D]
 
     def tendency(self, spec: torch.Tensor) -> torch.Tensor:
@@ -193,12 +201,12 @@ class ForcedSWE:
             self.step += 1
 
     def fields(self) -> dict[str, torch.Tensor]:
-        "The state on the output grid: `vo`, `d` (s-1), `u`, `v` (m s-1), `z` (geopotential, m2 s-2), each (nlat, nlon)."
+        "The state on the output grid: `vo`, `d` (s-1), `u`, `v` (m s-1), `z` (geopotential, m2 s-2): (nlat, nlon)."
         grid, uv = self.isht_out(self.spec), self.ivsht_out(self.invlap * self.spec[1:] / EARTH_RADIUS)
         return dict(vo=grid[1], d=grid[2], u=uv[0], v=uv[1], z=grid[0])
 
     def diagnostics(self) -> dict[str, float]:
-        "Area means on the model grid (exact for squares): energy (kinetic + available potential, m2 s-2) and enstrophy (s-2)."
+        "Area means on the model grid (exact for squares): energy (kinetic + potential, m2 s-2), enstrophy (s-2)."
         grid, uv = self.isht(self.spec), self._uv(self.spec)
         mean = lambda x: float((x.mean(-1, keepdim=True) * self.w).sum())
         phibar = GRAVITY * self.cfg.mean_depth
@@ -234,7 +242,7 @@ def energy_series(cfg: SWEConfig,               # the configuration
                   *, device: str | torch.device = 'cpu',
                   threads: int | None = 1,       # CPU threads (see above); None: torch's default
                  ) -> xr.Dataset:
-    "Area-mean energy (m2 s-2) and enstrophy (s-2) from the initial state through spin-up and `days` more; coordinate `day` since the start."
+    "Area-mean energy (m2 s-2) and enstrophy (s-2) from the start through spin-up and `days` more, against `day`."
     model = ForcedSWE(cfg, device); c = model.cfg
     every = max(1, round(every_hours * 3600 / c.dt_seconds))
     n = math.ceil((c.spinup_days + (c.days if days is None else days)) * 86400 / c.dt_seconds / every)
@@ -274,14 +282,17 @@ def _create_store(path: Path, cfg: SWEConfig, device) -> None:
     def coord(name, values, dtype, **attrs):
         a = g.create_array(name, shape=values.shape, chunks=values.shape, dtype=dtype, fill_value=None)
         a[:] = values; a.attrs.update(_ARRAY_DIMENSIONS=[name], **attrs)
-    coord('time', np.arange(nt, dtype='int64') * cfg.out_every_hours, 'int64', units=f'hours since {pd.Timestamp(cfg.start).isoformat(sep=" ")}',
+    coord('time', np.arange(nt, dtype='int64') * cfg.out_every_hours, 'int64',
+          units=f'hours since {pd.Timestamp(cfg.start).isoformat(sep=" ")}',
           calendar='proleptic_gregorian', standard_name='time', long_name='time', axis='T')
     coord('lat', lat, 'float64', units='degrees_north', standard_name='latitude', long_name='latitude', axis='Y')
     coord('lon', lon, 'float64', units='degrees_east', standard_name='longitude', long_name='longitude', axis='X')
     for v in _store_vars(cfg):
-        a = g.create_array(v, shape=(nt, cfg.nlat, cfg.nlon), chunks=(cfg.chunk_steps, cfg.nlat, cfg.nlon), dtype='float32', fill_value=float('nan'))
+        a = g.create_array(v, shape=(nt, cfg.nlat, cfg.nlon), chunks=(cfg.chunk_steps, cfg.nlat, cfg.nlon),
+                           dtype='float32', fill_value=float('nan'))
         a.attrs.update(_ARRAY_DIMENSIONS=['time', 'lat', 'lon'], **_VARS[v])
-    g.attrs.update(title='Forced rotating shallow water on the sphere (atmodist_nb embedded default)', Conventions='CF-1.8',
+    g.attrs.update(title='Forced rotating shallow water on the sphere (atmodist_nb embedded default)',
+                   Conventions='CF-1.8',
                    source='atmodist_nb.data.synthetic with torch-harmonics spherical-harmonic transforms',
                    config=json.dumps(config_to_dict(cfg)), config_hash=config_hash(cfg), device=str(device),
                    complete=False)
@@ -294,7 +305,7 @@ def is_complete(path: str | Path) -> bool:
 
 # %% ../../nbs/01_data.synthetic.ipynb #94115b44
 def _run(model: ForcedSWE, out: Path, done: int, max_chunks: int | None, progress: bool) -> None:
-    "Integrate from the model's step, writing chunk `done` onwards; checkpoint after every segment; mark the store complete at the end."
+    "Integrate from the model's step, writing chunk `done` onwards; checkpoint every segment; mark the store complete."
     import zarr
     cfg = model.cfg; h, state_dir = config_hash(cfg), out / '.state'
     g = zarr.open_group(str(out), mode='r+', zarr_format=2)
@@ -302,8 +313,10 @@ def _run(model: ForcedSWE, out: Path, done: int, max_chunks: int | None, progres
     spo = round(cfg.out_every_hours * 3600 / cfg.dt_seconds)        # steps per output
     spin = round(cfg.spinup_days * 86400 / cfg.dt_seconds)         # steps before the first output
     n_chunks = math.ceil(nt / C)
-    bar = _progress(total=spin + (nt - 1) * spo, desc=f'shallow water {cfg.nlat}x{cfg.nlon}', unit='step') if progress else None
-    def ckpt():                                                     # a new stem each time: a kill mid-save leaves the last whole pair
+    bar = _progress(total=spin + (nt - 1) * spo, desc=f'shallow water {cfg.nlat}x{cfg.nlon}',
+                    unit='step') if progress else None
+    # a new stem each time: a kill mid-save leaves the last whole pair
+    def ckpt():
         meta = {'config_hash': h, 'chunks_done': done, 'step': model.step}
         stem = save_checkpoint(state_dir / f'ckpt-{model.step:010d}-{done:06d}', model.state_dict(), meta)
         for old in state_dir.glob('ckpt-*'):
@@ -322,7 +335,8 @@ def _run(model: ForcedSWE, out: Path, done: int, max_chunks: int | None, progres
         for i in range(b - a):
             go(spin + (a + i) * spo - model.step)
             f = model.fields(); buf[i] = torch.stack([f[v] for v in names]).float()
-        require(bool(torch.isfinite(buf).all()), f"the shallow-water run became unstable near model day {model.step * cfg.dt_seconds / 86400:.1f}; "
+        require(bool(torch.isfinite(buf).all()),
+                f"the shallow-water run became unstable near model day {model.step * cfg.dt_seconds / 86400:.1f}; "
                 f"use a smaller dt_seconds (now {cfg.dt_seconds:g} s) or a weaker forcing_rms")
         arr = buf.cpu().numpy()
         for j, v in enumerate(names): g[v][a:b] = arr[:, j]; fault_point('swe_chunk')   # tests: killed mid-chunk
@@ -340,7 +354,7 @@ def generate_swe(cfg: SWEConfig,                # the configuration (resolved he
                  max_chunks: int | None = None, # stop after writing this many chunks (the store stays incomplete)
                  threads: int | None = 1,       # CPU threads for the model; None: torch's default
                 ) -> Path:
-    "Integrate the forced shallow-water model and write `vo`, `d` (optionally `u`, `v`, `z`) every `out_every_hours` to zarr; resumes a killed run."
+    "Integrate the forced shallow-water model, write `vo`, `d` (`u`, `v`, `z`) every output step to zarr; resumable."
     import zarr
     cfg, out = resolve_swe(cfg), Path(out)
     h, state_dir = config_hash(cfg), out / '.state'
@@ -350,13 +364,15 @@ def generate_swe(cfg: SWEConfig,                # the configuration (resolved he
         attrs = _store_attrs(out)
         require(attrs is not None and 'config_hash' in attrs,
                 f"{out} exists and is not a shallow-water store; choose another output path or delete it")
-        require(attrs['config_hash'] == h, f"{out} was made with another configuration (hash {attrs['config_hash']} vs {h}); "
+        require(attrs['config_hash'] == h,
+                f"{out} was made with another configuration (hash {attrs['config_hash']} vs {h}); "
                 "use another output path, delete it, or pass the same settings")
         if attrs.get('complete') is True:
             shutil.rmtree(state_dir, ignore_errors=True)                # finish the tidying a kill may have cut short
             if not (out / '.zmetadata').exists(): zarr.consolidate_metadata(str(out))
             return out
-        saved = sorted(state_dir.glob('ckpt-*.json'))                 # the JSON is written last: only whole checkpoints have one
+        # the JSON is written last: only whole checkpoints have one
+        saved = sorted(state_dir.glob('ckpt-*.json'))
         if saved:
             state, meta = load_checkpoint(saved[-1], expect_hash=h)
             model = ForcedSWE(cfg, device); model.load_state_dict(state); done = int(meta['chunks_done'])
@@ -371,7 +387,8 @@ def open_swe(path: str | Path) -> xr.Dataset:
     path = Path(path)
     require(path.exists(), f"shallow-water store {path} does not exist; make it with `atmodist synth --out {path}`")
     attrs = _store_attrs(path)
-    require(attrs is not None and 'config_hash' in attrs, f"{path} is not a shallow-water store; point to one made by `atmodist synth`")
+    require(attrs is not None and 'config_hash' in attrs,
+            f"{path} is not a shallow-water store; point to one made by `atmodist synth`")
     require(attrs.get('complete') is True, f"shallow-water store {path} is incomplete (its generation was stopped); "
             "rerun `atmodist synth` with the same settings and --out to finish it")
     return xr.open_zarr(str(path), chunks=None)

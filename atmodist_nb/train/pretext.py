@@ -8,8 +8,10 @@ import json, math, os, time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F, torch.distributed as dist
-from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict, config_from_dict, config_hash,
-                              write_json, read_json, read_jsonl, save_figure, save_checkpoint, load_checkpoint, rng_state, set_rng_state,
+from ..core import (AtmoError, require, get_device, autocast, seed_everything, config_to_dict,
+                              config_from_dict, config_hash,
+                              write_json, read_json, read_jsonl, save_figure, save_checkpoint, load_checkpoint,
+                              rng_state, set_rng_state,
                               RunDir, progress, load_optimizer_state, list_checkpoints, prune_checkpoints, trim_metrics)
 from ..models.atmodist import AtmoDist, AtmoDistConfig
 from ..config import PretextConfig   # configs live in `config`, which loads no torch
@@ -47,7 +49,8 @@ def toy_fields(n_time: int = 64,        # time steps
     g = generator if generator is not None else torch.Generator().manual_seed(0)
     ky, kx = torch.fft.fftfreq(nlat) * nlat, torch.fft.rfftfreq(nlon) * nlon
     amp = torch.exp(-(ky[:, None] ** 2 + kx[None] ** 2) / (2 * scale ** 2))
-    spec = torch.complex(torch.randn(channels, nlat, len(kx), generator=g), torch.randn(channels, nlat, len(kx), generator=g)) * amp
+    spec = torch.complex(torch.randn(channels, nlat, len(kx), generator=g),
+                         torch.randn(channels, nlat, len(kx), generator=g)) * amp
     omega = -2 * math.pi * kx * speed / nlon + change * torch.randn(channels, nlat, len(kx), generator=g)
     spec, omega = spec.to(device), omega.to(device)
     out = torch.empty(n_time, channels, nlat, nlon, device=device)
@@ -61,7 +64,7 @@ def toy_fields(n_time: int = 64,        # time steps
 # %% ../../nbs/11_train.pretext.ipynb #59f0c0be
 @torch.no_grad()
 def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mode for the call)
-                     fields,                       # (T, C, H, W) normalised tensor, or a pair source (`.sample(B)` → x1, x2, labels)
+                     fields,                       # (T, C, H, W) normalised tensor, or a pair source (`.sample(B)`)
                      lats,                         # latitudes of the rows, degrees (unused for a pair source)
                      *, t_range: tuple[int, int] | None = None, # [start, stop) time steps to draw from (tensor only)
                      cfg: PretextConfig,           # gives patch, n_classes, batch, lat_band, amp
@@ -73,10 +76,13 @@ def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mod
     device = get_device(device); K = cfg.model.n_classes
     if isinstance(fields, PairSource): sampler = fields
     else:
-        require(isinstance(generator, torch.Generator), "pass generator=torch.Generator(...).manual_seed(seed) to evaluate on a fields tensor")
-        sampler = PairSampler(fields.to(device), lats, patch=cfg.model.patch, n_classes=K, lat_band=cfg.lat_band, t_range=t_range, generator=generator)
+        require(isinstance(generator, torch.Generator),
+                "pass generator=torch.Generator(...).manual_seed(seed) to evaluate on a fields tensor")
+        sampler = PairSampler(fields.to(device), lats, patch=cfg.model.patch, n_classes=K, lat_band=cfg.lat_band,
+                              t_range=t_range, generator=generator)
     was_training = model.training; model.eval()
-    conf = torch.zeros(K * K, dtype=torch.long, device=device); top3 = torch.zeros((), device=device); loss = torch.zeros((), device=device, dtype=torch.float64)
+    conf = torch.zeros(K * K, dtype=torch.long, device=device); top3 = torch.zeros((), device=device)
+    loss = torch.zeros((), device=device, dtype=torch.float64)
     try:
         for _ in range(n_batches):
             x1, x2, y = (v.to(device) for v in sampler.sample(cfg.batch))
@@ -87,7 +93,8 @@ def evaluate_pretext(model: nn.Module,            # an AtmoDist (put in eval mod
     finally: model.train(was_training)
     conf = conf.reshape(K, K).cpu(); n = int(conf.sum())
     per = conf.diag().double() / conf.sum(1).clamp(min=1).double()
-    return {'n': n, 'top1': float(conf.diag().sum()) / n, 'top3': float(top3) / n, 'loss': float(loss) / n, 'chance': 1 / K,
+    return {'n': n, 'top1': float(conf.diag().sum()) / n, 'top3': float(top3) / n, 'loss': float(loss) / n,
+            'chance': 1 / K,
             'confusion': conf.tolist(), 'acc_per_lag': [float(a) if c > 0 else None for a, c in zip(per, conf.sum(1))]}
 
 # %% ../../nbs/11_train.pretext.ipynb #03ca3947
@@ -105,10 +112,14 @@ def dist_setup(device) -> tuple[int, int, torch.device, bool]:
 def make_optimizer(cfg: PretextConfig, model: nn.Module):
     "SGD with momentum (reference) or Adam (fused kernels on CUDA), the warm-up and the plateau schedules."
     kw = {'fused': True} if next(model.parameters()).is_cuda else {}
-    if cfg.optimizer == 'sgd': opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **kw)
-    else: opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay, **kw)
-    warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.01, total_iters=cfg.warmup_steps) if cfg.warmup_steps > 0 else None
-    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='min', factor=cfg.plateau_factor, patience=cfg.plateau_patience, min_lr=cfg.min_lr)
+    if cfg.optimizer == 'sgd': opt = torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=cfg.momentum,
+                                                     weight_decay=cfg.weight_decay, **kw)
+    else: opt = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=(cfg.momentum, 0.999),
+                                 weight_decay=cfg.weight_decay, **kw)
+    warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.01,
+                                             total_iters=cfg.warmup_steps) if cfg.warmup_steps > 0 else None
+    plateau = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, mode='min', factor=cfg.plateau_factor,
+                                                         patience=cfg.plateau_patience, min_lr=cfg.min_lr)
     return opt, warm, plateau
 
 def _gather_gen_states(g: torch.Generator, world: int, device: torch.device) -> list[torch.Tensor]:
@@ -129,7 +140,8 @@ def train_step(net: nn.Module,      # what runs the forward pass (the model, or 
               ) -> tuple[torch.Tensor, torch.Tensor]: # detached loss and logits
     "One optimizer step: channels-last and bf16 autocast on CUDA, cross-entropy, backward, gradient clipping, step."
     cuda = x1.is_cuda
-    if cuda and cfg.channels_last: x1, x2 = x1.contiguous(memory_format=torch.channels_last), x2.contiguous(memory_format=torch.channels_last)
+    if cuda and cfg.channels_last:
+        x1, x2 = (x.contiguous(memory_format=torch.channels_last) for x in (x1, x2))
     with autocast(x1.device, cfg.amp): logits = net(x1, x2)
     loss = F.cross_entropy(logits.float(), y)
     opt.zero_grad(set_to_none=True)
@@ -141,19 +153,20 @@ def train_step(net: nn.Module,      # what runs the forward pass (the model, or 
 
 # %% ../../nbs/11_train.pretext.ipynb #8a875050
 def train_pretext(cfg: PretextConfig,         # training settings
-                  fields,                      # (T, C, H, W) normalised fields (moved to `device`), or a pair source (`data.stream`)
+                  fields,                      # (T, C, H, W) normalised fields (moved to `device`), or a pair source
                   lats,                        # latitudes of the rows, degrees (unused for a pair source)
                   run_dir: str | Path,         # this stage's folder: config.json, checkpoints, metrics, plots, weights
                   *, t_train: tuple[int, int] | None = None, # [start, stop) time steps for training pairs (tensor only)
-                  t_eval: tuple[int, int] | None = None,     # [start, stop) time steps for evaluation pairs (tensor only; None: no evaluation)
-                  eval_data=None,              # a pair source for evaluation (reset to its start each time); with a tensor: None = `fields` at t_eval
+                  t_eval: tuple[int, int] | None = None, # [start, stop) steps for evaluation pairs (tensor; None: none)
+                  eval_data=None,              # pair source for evaluation (reset each time); None: `fields` at t_eval
                   device: str | torch.device = 'cpu', # under torchrun on CUDA: cuda:LOCAL_RANK
                   progress: bool = True,       # show a progress bar with pairs/s (rank 0)
                   max_steps: int | None = None, # stop (with a checkpoint) after this step, without finishing the run
                  ) -> dict:                    # step, completed, last train loss/acc, pairs_per_s, final eval
-    "Train (or resume) the pretext task in `run_dir`; under torchrun each process draws its own pairs and rank 0 writes."
+    "Train (or resume) the pretext task in `run_dir`; under torchrun each process draws its pairs, rank 0 writes."
     rank, world, device, created = dist_setup(device)
-    try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, eval_data, device, rank, world, progress, max_steps)
+    try: return _train(cfg, fields, lats, Path(run_dir), t_train, t_eval, eval_data, device, rank, world, progress,
+                       max_steps)
     finally:
         if created: dist.destroy_process_group()
 
@@ -165,14 +178,19 @@ class _Loop:
     source: object; gen: torch.Generator; model: nn.Module; net: nn.Module; opt: object; warm: object; plateau: object
     step: int = 0; chash: str = ''
 
-def _pair_source(cfg: PretextConfig, fields, lats, t_train, device, rank: int) -> tuple[object, torch.Generator, object]:
-    "(training pair source, the loop's generator, the data evaluation draws from): a given source as is, or device-resident fields."
+def _pair_source(cfg: PretextConfig, fields, lats, t_train, device, rank: int) -> tuple[object, torch.Generator,
+                                                                                        object]:
+    "(training pair source, the loop's generator, what evaluation draws from): a given source, or fields on the device."
     gen = torch.Generator(device=device).manual_seed(cfg.seed + rank)
     if isinstance(fields, PairSource): return fields, gen, fields
     require(fields.ndim == 4 and fields.shape[1] == cfg.model.in_channels,
-            f"fields must be (T, {cfg.model.in_channels}, H, W), got {tuple(fields.shape)}; pass the normalised (vo, d) block")
-    fields = fields.to(device, torch.bfloat16 if (cfg.amp and device.type == 'cuda') else torch.float32)   # autocast casts to bf16 anyway
-    sampler = PairSampler(fields, lats, patch=cfg.model.patch, n_classes=cfg.model.n_classes, lat_band=cfg.lat_band, t_range=t_train, generator=gen)
+            f"fields must be (T, {cfg.model.in_channels}, H, W), got {tuple(fields.shape)}; pass the normalised (vo, "
+            f"d) block")
+    fields = fields.to(device,
+                       # autocast casts to bf16 anyway
+                       torch.bfloat16 if (cfg.amp and device.type == 'cuda') else torch.float32)
+    sampler = PairSampler(fields, lats, patch=cfg.model.patch, n_classes=cfg.model.n_classes, lat_band=cfg.lat_band,
+                          t_range=t_train, generator=gen)
     return sampler, gen, fields                                     # evaluation reuses the device copy
 
 def _build(cfg: PretextConfig, device: torch.device, world: int) -> tuple[nn.Module, nn.Module, object, object, object]:
@@ -194,7 +212,7 @@ def _gather(obj, world: int) -> list:
     out = [None] * world; dist.all_gather_object(out, obj); return out
 
 def _checkpoint(L: _Loop) -> None:
-    "Save model, optimizer, schedules, RNG and pair-source states (rank 0 writes; every rank's generator and source state)."
+    "Save model, optimizer, schedules, RNG and pair-source states (rank 0 writes; every rank's generator and source)."
     gens = _gather_gen_states(L.gen, L.world, L.device)
     own = isinstance(L.source, PairSampler) and L.source.generator is L.gen   # its state is the loop's generator
     srcs = None if own else _gather(L.source.state_dict(), L.world)
@@ -202,12 +220,13 @@ def _checkpoint(L: _Loop) -> None:
         st = {'model': L.model.state_dict(), 'optimizer': L.opt.state_dict(), 'plateau': L.plateau.state_dict(),
               'rng': rng_state(L.gen), 'gens': gens, **({'warmup': L.warm.state_dict()} if L.warm is not None else {}),
               **({'sources': srcs} if srcs is not None else {})}
-        save_checkpoint(L.run / f'ckpt-{L.step:06d}', st, {'step': L.step, 'config_hash': L.chash, 'world_size': L.world})
+        save_checkpoint(L.run / f'ckpt-{L.step:06d}', st,
+                        {'step': L.step, 'config_hash': L.chash, 'world_size': L.world})
         prune_checkpoints(L.run, L.cfg.keep_checkpoints)
     if L.world > 1: dist.barrier()
 
 def _resume(L: _Loop) -> None:
-    "Continue from the newest complete checkpoint, if any: weights, optimizer, schedules, generators and the pair source's position."
+    "Continue from the newest complete checkpoint, if any: weights, optimizer, schedules, generators, source position."
     ckpts = list_checkpoints(L.run)
     if not ckpts: return
     state, meta = load_checkpoint(ckpts[-1][1], expect_hash=L.chash)
@@ -218,7 +237,9 @@ def _resume(L: _Loop) -> None:
     if len(gens) == L.world: set_rng_state(state['rng'], L.gen); L.gen.set_state(gens[L.rank])
     else: L.gen.manual_seed(L.cfg.seed + L.rank + 1000 * L.step)   # another world size: fresh, distinct streams
     if srcs is not None:
-        require(len(srcs) == L.world, f"the checkpoint was written by {len(srcs)} processes reading their own blocks; resume the streamed run with {len(srcs)} processes")
+        require(len(srcs) == L.world,
+                f"the checkpoint was written by {len(srcs)} processes reading their own blocks; resume the streamed "
+                f"run with {len(srcs)} processes")
         L.source.load_state_dict(srcs[L.rank])
 
 # %% ../../nbs/11_train.pretext.ipynb #db3e7a5c
@@ -233,7 +254,8 @@ def _evaluator(L: _Loop, fields, lats, t_eval, eval_data):
         return run
     data = eval_data if eval_data is not None else fields
     if t_eval is None or isinstance(data, PairSource): return None
-    return lambda: evaluate_pretext(L.model, data, lats, t_range=t_eval, cfg=cfg, n_batches=cfg.eval_batches, device=device,
+    return lambda: evaluate_pretext(L.model, data, lats, t_range=t_eval, cfg=cfg, n_batches=cfg.eval_batches,
+                                    device=device,
                                     generator=torch.Generator(device=device).manual_seed(cfg.seed + 999_983))
 
 def _log_row(L: _Loop, sums: list[float], seconds: float, evaluate, is_eval: bool) -> tuple[dict, tuple | None]:
@@ -242,7 +264,8 @@ def _log_row(L: _Loop, sums: list[float], seconds: float, evaluate, is_eval: boo
         good = list_checkpoints(L.run)
         raise AtmoError(f"pretext training: loss became {sums[0] / sums[2]} at step {L.step}; last good checkpoint is "
                         f"{good[-1][1].name if good else 'none'} — lower --lr or check the input fields for NaN/inf")
-    row = {'step': L.step, 'loss': sums[0] / sums[2], 'acc': sums[1] / sums[2], 'lr': L.opt.param_groups[0]['lr'], 'pairs_per_s': sums[2] / seconds}
+    row = {'step': L.step, 'loss': sums[0] / sums[2], 'acc': sums[1] / sums[2], 'lr': L.opt.param_groups[0]['lr'],
+           'pairs_per_s': sums[2] / seconds}
     if not is_eval: return row, None
     ev = evaluate() if L.rank == 0 else None
     el = torch.tensor([ev['loss'] if ev else 0.], device=L.device, dtype=torch.float64)
@@ -276,7 +299,8 @@ def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, wor
     L = _Loop(cfg, run, rd, device, rank, world, source, gen, *_build(cfg, device, world), chash=config_hash(cfg))
     _resume(L)
     stop = min(cfg.steps, max_steps if max_steps is not None else cfg.steps)
-    if rank == 0: trim_metrics(run / 'metrics.jsonl', L.step)   # drop rows a killed run logged after the checkpoint we resume from
+    if rank == 0: trim_metrics(run / 'metrics.jsonl',
+                               L.step)   # drop rows a killed run logged after the checkpoint we resume from
     if device.type == 'cuda': torch.backends.cudnn.benchmark = True
     evaluate = _evaluator(L, fields, lats, t_eval, eval_data)
     acc, n_acc = torch.zeros(2, device=device, dtype=torch.float64), 0   # loss sum, correct, pairs since the last row
@@ -296,7 +320,8 @@ def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, wor
             if L.step % cfg.log_every == 0 or is_eval or is_ckpt:
                 sums = (torch.cat([acc, acc.new_tensor([n_acc])]))
                 if world > 1: dist.all_reduce(sums)
-                last, ev = _log_row(L, sums.tolist(), time.perf_counter() - tick, evaluate, is_eval); acc.zero_(); n_acc = 0
+                last, ev = _log_row(L, sums.tolist(), time.perf_counter() - tick, evaluate, is_eval); acc.zero_()
+                n_acc = 0
                 last_ev = ev or last_ev
                 if rank == 0: rd.log_metrics('metrics.jsonl', last)
                 if pbar is not None: pbar.set_postfix(loss=f"{last['loss']:.3f}", pairs_s=f"{last['pairs_per_s']:.0f}")
@@ -304,7 +329,8 @@ def _train(cfg, fields, lats, run, t_train, t_eval, eval_data, device, rank, wor
                 tick = time.perf_counter()
     finally:
         if pbar is not None: pbar.close()
-    out = {'step': L.step, 'completed': L.step >= cfg.steps, **{k: last[k] for k in ('loss', 'acc', 'pairs_per_s') if k in last}}
+    out = {'step': L.step, 'completed': L.step >= cfg.steps,
+           **{k: last[k] for k in ('loss', 'acc', 'pairs_per_s') if k in last}}
     if L.step >= cfg.steps: out = _finish(L, out, last_ev, evaluate)
     barrier()
     return out
@@ -320,19 +346,24 @@ def plot_pretext(run_dir: str | Path) -> list[Path]:
         st = [r['step'] for r in rows]
         a1.plot(st, [r['loss'] for r in rows], label='train')
         ev = [r for r in rows if 'eval_loss' in r]
-        a1.plot([r['step'] for r in ev], [r['eval_loss'] for r in ev], 'o-', label='eval'); a1.set(xlabel='step', ylabel='cross-entropy', title='loss'); a1.legend()
+        a1.plot([r['step'] for r in ev], [r['eval_loss'] for r in ev], 'o-', label='eval')
+        a1.set(xlabel='step', ylabel='cross-entropy', title='loss'); a1.legend()
         a2.plot(st, [r['acc'] for r in rows], label='train top-1')
         a2.plot([r['step'] for r in ev], [r['eval_top1'] for r in ev], 'o-', label='eval top-1')
-        a2.plot([r['step'] for r in ev], [r['eval_top3'] for r in ev], 's-', label='eval top-3'); a2.set(xlabel='step', ylabel='accuracy', title='accuracy', ylim=(0, 1)); a2.legend()
+        a2.plot([r['step'] for r in ev], [r['eval_top3'] for r in ev], 's-', label='eval top-3')
+        a2.set(xlabel='step', ylabel='accuracy', title='accuracy', ylim=(0, 1)); a2.legend()
         fig.tight_layout(); paths.append(save_figure(fig, run / 'curves.png', dpi=100))
     if (run / 'eval.json').exists():
         ev = read_json(run / 'eval.json'); cm = np.array(ev['confusion'], dtype=float); K = len(cm)
         fig = Figure(figsize=(4.5, 4)); ax = fig.subplots()
-        im = ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap='viridis', vmin=0, origin='upper', extent=(0.5, K + .5, K + .5, 0.5))
-        fig.colorbar(im, ax=ax, label='fraction of true Δt'); ax.set(xlabel='predicted Δt (steps)', ylabel='true Δt (steps)', title=f"confusion, top-1 {ev['top1']:.2f}")
+        im = ax.imshow(cm / np.maximum(cm.sum(1, keepdims=True), 1), cmap='viridis', vmin=0, origin='upper',
+                       extent=(0.5, K + .5, K + .5, 0.5))
+        fig.colorbar(im, ax=ax, label='fraction of true Δt')
+        ax.set(xlabel='predicted Δt (steps)', ylabel='true Δt (steps)', title=f"confusion, top-1 {ev['top1']:.2f}")
         fig.tight_layout(); paths.append(save_figure(fig, run / 'confusion.png', dpi=100))
         fig = Figure(figsize=(5, 3)); ax = fig.subplots()
-        ax.bar(np.arange(1, K + 1), [np.nan if a is None else a for a in ev['acc_per_lag']]); ax.axhline(ev['chance'], color='k', ls='--', label='chance')
+        ax.bar(np.arange(1, K + 1), [np.nan if a is None else a for a in ev['acc_per_lag']])
+        ax.axhline(ev['chance'], color='k', ls='--', label='chance')
         ax.set(xlabel='Δt (steps)', ylabel='top-1 accuracy', ylim=(0, 1), title='accuracy per Δt'); ax.legend()
         fig.tight_layout(); paths.append(save_figure(fig, run / 'acc_per_lag.png', dpi=100))
     return paths
@@ -345,7 +376,8 @@ def load_pretext(run_dir: str | Path,               # a pretext stage folder wri
     run = Path(run_dir)
     cfg = config_from_dict(PretextConfig, read_json(run / 'config.json', 'pretext run config'))
     require((run / '.done' / 'pretext.json').exists() and (run / 'weights.json').exists(),
-            f"pretext run {run} is not finished (no final weights); resume it with the same command, or point to a finished run")
+            f"pretext run {run} is not finished (no final weights); resume it with the same command, or point to a "
+            f"finished run")
     state, _ = load_checkpoint(run / 'weights', expect_hash=config_hash(cfg))
     model = AtmoDist(cfg.model); model.load_state_dict(state['model'])
     return model.to(get_device(device)).eval(), cfg
