@@ -174,7 +174,7 @@ def random_like(model: AtmoDist, generator: torch.Generator) -> AtmoDist:
 def map_validity(model: AtmoDist,     # the trained network
                  pairs,               # a `PairSampler` (with its own generator) or a tuple (x1, x2) of (N, C, P, P)
                  n: int = 64,         # pairs to score (2n maps)
-                 *, gen: torch.Generator, # CPU generator: the random network's init and the shuffle
+                 *, generator: torch.Generator, # CPU generator: the random network's init and the shuffle
                  batch: int = 16,     # pairs per explain call
                  method: str | None = None, # passed to `explain`
                 # {trained, random, shuffled: {spearman_enstrophy, spearman_grad, peak_dist}, n_maps, cell, method}
@@ -186,8 +186,8 @@ def map_validity(model: AtmoDist,     # the trained network
     vo = torch.cat([x1[:, 0], x2[:, 0]]).float().cpu().numpy()
     cell = max(1, x1.shape[-1] // model.encoder.out_size(x1.shape[-1]))
     trained = _maps(model, x1, x2, batch, method).numpy()
-    rnd = _maps(random_like(model, gen), x1, x2, batch, method).numpy()
-    N = len(vo); perm = torch.randperm(N, generator=gen)
+    rnd = _maps(random_like(model, generator), x1, x2, batch, method).numpy()
+    N = len(vo); perm = torch.randperm(N, generator=generator)
     shift = perm[(torch.arange(N) + 1) % N]; other = torch.empty(N, dtype=torch.long)
     other[perm] = shift   # map i scored on sample other[i] != i
     mean = lambda s: {k: float(np.nanmean(v)) if np.isfinite(v).any() else float('nan') for k, v in s.items()}
@@ -200,7 +200,7 @@ def explain_report(model: AtmoDist,      # the trained network (on the sampler's
                    pairs,                # a `PairSampler` over held-out fields, or a tuple (x1, x2)
                    out_dir: str | Path,  # writes explain.png and explain.json here
                    n_pairs: int = 4,     # pairs shown in the figure
-                   *, gen: torch.Generator, # CPU generator for `map_validity`
+                   *, generator: torch.Generator, # CPU generator for `map_validity`
                    n_validity: int = 64, # pairs scored (the figure shows the first n_pairs of them)
                    batch: int = 16,      # pairs per explain call
                   ) -> dict:             # map_validity's numbers, plus n_pairs and the figure's file name
@@ -209,7 +209,7 @@ def explain_report(model: AtmoDist,      # the trained network (on the sampler's
     out = Path(out_dir)
     dev = next(model.parameters()).device
     x1, x2 = _draw(pairs, max(n_pairs, n_validity, 2), batch, dev)
-    res = map_validity(model, (x1, x2), len(x1), gen=gen, batch=batch)
+    res = map_validity(model, (x1, x2), len(x1), generator=generator, batch=batch)
     ma, mb = explain(model, x1[:n_pairs], x2[:n_pairs])
     fig = Figure(figsize=(5.2, 2.6 * n_pairs)); axes = np.atleast_2d(fig.subplots(n_pairs, 2))
     for i in range(n_pairs):

@@ -133,15 +133,15 @@ def band_limited_field(nlat: int, nlon: int,        # grid
                        band: int,                    # degrees l < band carry power
                        *, grid: str = 'equiangular', # grid kind
                        n: int = 1,                   # number of fields
-                       gen: torch.Generator | None = None, # random generator
+                       generator: torch.Generator | None = None, # random generator
                       ) -> torch.Tensor:             # (n, nlat, nlon) float64
     "Random real fields whose spherical-harmonic coefficients vanish at degrees >= `band` (a known-spectrum fixture)."
     from torch_harmonics import InverseRealSHT
     require(1 <= band <= resolved_lmax(nlat, grid),
             f"band {band} must lie in 1..{resolved_lmax(nlat, grid)} on this grid")
     mmax = min(band, nlon // 2 + 1)
-    c = torch.complex(torch.randn(n, band, mmax, generator=gen, dtype=torch.float64),
-                      torch.randn(n, band, mmax, generator=gen, dtype=torch.float64))
+    c = torch.complex(torch.randn(n, band, mmax, generator=generator, dtype=torch.float64),
+                      torch.randn(n, band, mmax, generator=generator, dtype=torch.float64))
     c = torch.tril(c.permute(0, 2, 1)).permute(0, 2, 1)    # only m <= l exists
     c[..., 0] = c[..., 0].real.to(c.dtype)                 # m = 0 coefficients of a real field are real
     return InverseRealSHT(nlat, nlon, lmax=band, mmax=mmax, grid=grid, norm='ortho').double()(c)

@@ -296,7 +296,7 @@ def stage_pretext_eval(ctx: Context) -> dict:
                           batch=dc.batch, dt_hours=float(ctx.ds.attrs.get('step_hours', 3.0)),
                           out_dir=ctx.run.sub('distance'), stats=ctx.stats)
     ex = explain_report(model, ctx.pairs(ev, 14), ctx.run.sub('explain'), n_pairs=min(4, dc.explain_pairs),
-                        gen=torch.Generator().manual_seed(ctx.cfg.seed), n_validity=max(dc.explain_pairs, 2),
+                        generator=torch.Generator().manual_seed(ctx.cfg.seed), n_validity=max(dc.explain_pairs, 2),
                         batch=dc.batch)
     return {'top1': top['top1'], 'top3': top['top3'], 'chance': top['chance'], 'alpha': alpha,
             'distance_spearman': res['distance']['spearman'], 'distance_separability': res['distance']['separability'],

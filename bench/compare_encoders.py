@@ -108,11 +108,11 @@ def main(argv=None):
             pairs = PairSampler(fields, lats, patch=base.model.patch, n_classes=base.model.n_classes, lat_band=base.lat_band, t_range=ev,
                                 generator=torch.Generator().manual_seed(21))
             out['encoders'][name]['validity'] = explain_report(m, pairs, Path(a.work) / f'maps-{name}', n_pairs=3, n_validity=128,
-                                                               gen=torch.Generator().manual_seed(5))
+                                                               generator=torch.Generator().manual_seed(5))
             if name == 'vit':   # the gradient map of the ViT too, on the same pairs: rollout is class-agnostic, HiResCAM is not
                 pairs = PairSampler(fields, lats, patch=base.model.patch, n_classes=base.model.n_classes, lat_band=base.lat_band, t_range=ev,
                                     generator=torch.Generator().manual_seed(21))
-                out['encoders'][name]['validity_hirescam'] = map_validity(m, pairs, 128, gen=torch.Generator().manual_seed(5), method='hirescam')
+                out['encoders'][name]['validity_hirescam'] = map_validity(m, pairs, 128, generator=torch.Generator().manual_seed(5), method='hirescam')
         maps_figure(models, PairSampler(fields, lats, patch=base.model.patch, n_classes=base.model.n_classes, lat_band=base.lat_band, t_range=ev,
                                         generator=torch.Generator().manual_seed(31)), 3, Path(a.out) / 'encoders_maps.png')
     out['reference_cpu'] = reference_rates()

@@ -38,6 +38,6 @@ def test_vit_trains_and_resumes_exactly(data, tmp_path):
         assert d.ndim == 0 and torch.isfinite(d) and d > 0
     ma, mb = explain(model, x, x.flip(0))
     assert ma.shape == (2, 16, 16) and torch.isfinite(ma).all() and ma.amax((1, 2)).tolist() == [1., 1.]
-    v = map_validity(model, (f[:4, :, :16, :16], f[4:8, :, :16, :16]), 4, gen=torch.Generator().manual_seed(0))
+    v = map_validity(model, (f[:4, :, :16, :16], f[4:8, :, :16, :16]), 4, generator=torch.Generator().manual_seed(0))
     assert v['method'] == 'rollout' and all(np.isfinite(v[k]['spearman_enstrophy']) for k in ('trained', 'random',
                                                                                               'shuffled'))
