@@ -11,8 +11,8 @@ with its largest outputs named, and nothing is written for it.
     python scripts/keep_outputs.py --only 04_data.pairs 12_distance
 """
 from __future__ import annotations
-import argparse, json, sys, time
-from concurrent.futures import ProcessPoolExecutor
+import argparse, json, subprocess, sys, time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -36,6 +36,23 @@ def _cut(lines: list[str]) -> list[str]:
     return text[:30] + [f'… ({len(text) - 38} lines not kept) …\n'] + text[-8:]
 
 
+MAX_IMAGE = 60_000     # bytes of a stored PNG (base64): larger figures are quantised to 128 colours, then shrunk
+MAX_HTML = 20_000      # a larger HTML view (e.g. xarray's, with its styles) is dropped where plain text says the same
+
+
+def _small_png(b64: str) -> str:
+    "A figure within `MAX_IMAGE`: quantised to 128 colours, then shrunk by 0.8 a side until it fits."
+    import base64, io
+    from PIL import Image
+    if len(b64) <= MAX_IMAGE: return b64
+    im = Image.open(io.BytesIO(base64.b64decode(b64))).convert('RGB')
+    while True:
+        buf = io.BytesIO(); im.quantize(128).save(buf, format='PNG', optimize=True)
+        out = base64.b64encode(buf.getvalue()).decode()
+        if len(out) <= MAX_IMAGE or im.width < 300: return out
+        im = im.resize((int(im.width * 0.8), int(im.height * 0.8)), Image.LANCZOS)
+
+
 def _clean(out: dict) -> dict | None:
     "One output, scrubbed and trimmed; None for what does not teach (warnings on stderr, widgets, empty text)."
     o = {k: v for k, v in out.items() if k in ('output_type', 'name', 'text', 'data', 'metadata', 'execution_count')}
@@ -46,6 +63,9 @@ def _clean(out: dict) -> dict | None:
     if o['output_type'] in ('execute_result', 'display_data'):
         data = {k: v for k, v in (o.get('data') or {}).items() if k in ('text/plain', 'text/markdown', 'text/html', 'image/png')}
         if not data: return None
+        if 'text/plain' in data and len(''.join(data.get('text/html', ''))) > MAX_HTML: del data['text/html']
+        if 'image/png' in data:
+            data['image/png'] = _small_png(''.join(data['image/png']).replace('\n', ''))
         for k, v in list(data.items()):
             if k.startswith('text/'):
                 v = [scrub(s) for s in (v if isinstance(v, list) else [v])]
@@ -83,17 +103,29 @@ def keep(fn: Path, flags: str = 'slow') -> tuple[str, int, int]:
     return fn.name, n, size
 
 
+def _run_one(fn: Path) -> str:
+    "Keep one notebook's outputs in a fresh interpreter (a notebook's shell takes over `__main__`); its report line."
+    r = subprocess.run([sys.executable, __file__, '--one', str(fn)], capture_output=True, text=True)
+    if r.returncode: return f"keep_outputs: {fn.name} FAILED, left as it was:\n{(r.stderr or r.stdout)[-3000:]}"
+    return r.stdout.strip()
+
+
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--only', nargs='+', metavar='NB', help='only these notebooks (00_core, data.pairs, ...)')
     ap.add_argument('--workers', type=int, default=2, help='notebooks run at once (default 2)')
+    ap.add_argument('--one', type=Path, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.one is not None:
+        name, n, size = keep(a.one)
+        return print(f'keep_outputs: {name}: {n} cells with outputs, {size / 1e3:.0f} KB', flush=True)
     nbs = select(notebook_order(ROOT / settings().get('nbs_path', 'nbs')), a.only)
     t0 = time.time()
-    with ProcessPoolExecutor(a.workers) as ex:
-        for name, n, size in ex.map(keep, nbs):
-            print(f'keep_outputs: {name}: {n} cells with outputs, {size / 1e3:.0f} KB', flush=True)
-    print(f'keep_outputs: {len(nbs)} notebooks in {time.time() - t0:.0f} s; now run nbdev_clean')
+    failed = 0
+    with ThreadPoolExecutor(a.workers) as ex:
+        for line in ex.map(_run_one, nbs): print(line, flush=True); failed += 'FAILED' in line
+    print(f'keep_outputs: {len(nbs)} notebooks in {time.time() - t0:.0f} s, {failed} failed; now run nbdev_clean')
+    if failed: sys.exit(1)
 
 
 if __name__ == '__main__': main()

@@ -23,6 +23,12 @@ def test_cell_ids_size_and_no_machine_paths(nb):
     hit = re.search(r'(/home/|/tmp/|/root/|/work/)[\w.-]+', outs)
     assert hit is None, f'{nb.name}: stored output holds a machine path {hit.group(0)!r}'
 
+def test_notebooks_show_their_work():
+    "Chapters read unrun: at least 60 code cells keep their outputs and at least 10 of those are figures (`make outputs`)."
+    kept = [c for nb in NBS for c in _nb(nb)['cells'] if c['cell_type'] == 'code' and c.get('outputs')]
+    figures = [c for c in kept if any('image/png' in (o.get('data') or {}) for o in c['outputs'])]
+    assert len(kept) >= 60 and len(figures) >= 10, f'{len(kept)} cells keep outputs, {len(figures)} figures: run make outputs'
+
 def test_every_module_comes_from_a_notebook():
     for py in LIB.rglob('*.py'):
         if py.name in ('__init__.py', '_modidx.py'): continue
