@@ -91,6 +91,7 @@ def _grid(preset: str, pixel: float, tap: str) -> tuple[StudyPoint, ...]:
 def _study_presets() -> dict[str, StudyConfig]:
     "The named studies."
     demo = StudyConfig('demo', 'the demo preset, one factor at a time (about an hour on 2 idle CPU cores)', 'demo',
+                       overrides={'superres.pixel_weight': 0.0},   # the base is the reference: the distance alone
                        points=_grid('demo', 0.1, 'stage1'))
     quick = StudyConfig('quick', 'the same grid on the smoke preset, for tests (minutes on 2 CPU cores)', 'smoke',
                         overrides={'evaluation.bootstrap': 10}, points=_grid('smoke', 0.1, 'stage1'))
