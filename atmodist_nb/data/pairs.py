@@ -11,7 +11,7 @@ from ..core import AtmoError, require
 
 # %% auto #0
 __all__ = ['class_hours', 'split_time', 'patch_rows', 'PairIndex', 'draw_index', 'PatchTable', 'wrap_columns_', 'PairSource',
-           'PairSampler', 'coarsen', 'SRSampler', 'PairDataset', 'pair_loader']
+           'GeneratorState', 'PairSampler', 'coarsen', 'SRSampler', 'PairDataset', 'pair_loader']
 
 # %% ../../nbs/04_data.pairs.ipynb #15657922
 def class_hours(n_classes: int = 23,      # number of Δt classes K
@@ -171,8 +171,19 @@ class PairSource(Protocol):
     def load_state_dict(self, state: dict) -> None: ...            # continue exactly from `state_dict()`
 
 
+# %% ../../nbs/04_data.pairs.ipynb #2db72248
+class GeneratorState:
+    "The resumable state of a sampler whose draws all come from one `torch.Generator`, `self.generator`."
+    def state_dict(self) -> dict:
+        "Where the draws stand: the generator's state."
+        return {'generator': self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        "Continue the draws exactly from `state_dict()`."
+        self.generator.set_state(state['generator'].cpu())
+
 # %% ../../nbs/04_data.pairs.ipynb #be6be1ae
-class PairSampler:
+class PairSampler(GeneratorState):
     "Δt pairs cut from device-resident fields (T, C, H, W): `sample(B)` → (x1, x2, labels), label = Δ − 1."
     def __init__(self, fields: torch.Tensor | PatchTable, # (T, C, H, W) normalised, any device/dtype, or their table
                  lats,                         # (H,) latitudes of the rows, degrees, monotone
@@ -211,14 +222,6 @@ class PairSampler:
         "A batch of pairs: x1, x2 (B, C, P, P) with x2 later by Δ, labels (B,) long = Δ − 1."
         return self.take(self.draw(batch))
 
-    def state_dict(self) -> dict:
-        "Where the draws stand: the generator's state."
-        return {'generator': self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        "Continue the draws exactly from `state_dict()`."
-        self.generator.set_state(state['generator'].cpu())
-
 # %% ../../nbs/04_data.pairs.ipynb #6b0991c8
 def coarsen(fields: torch.Tensor, # (..., C, H, W) fields, any float dtype and device
             factor: int,          # block edge f; H and W must be multiples of it
@@ -234,7 +237,7 @@ def coarsen(fields: torch.Tensor, # (..., C, H, W) fields, any float dtype and d
 
 
 # %% ../../nbs/04_data.pairs.ipynb #9b2a157e
-class SRSampler:
+class SRSampler(GeneratorState):
     "High-resolution patches and their block-averaged inputs: `sample(B)` → (low_res (B,C,P/f,P/f), hr (B,C,P,P))."
     def __init__(self, fields: torch.Tensor | PatchTable, # (T, C, H, W) normalised, any device/dtype, or their table
                  lats,                         # (H,) latitudes of the rows, degrees, monotone
@@ -271,14 +274,6 @@ class SRSampler:
     def sample(self, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
         "A batch of (low_res, hr) patches."
         return self.take(self.draw(batch))
-
-    def state_dict(self) -> dict:
-        "Where the draws stand: the generator's state."
-        return {'generator': self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        "Continue the draws exactly from `state_dict()`."
-        self.generator.set_state(state['generator'].cpu())
 
 # %% ../../nbs/04_data.pairs.ipynb #324fd8bf
 def _stream_seed(seed: int, epoch: int, worker: int) -> int:
