@@ -244,11 +244,11 @@ def run_pipeline(cfg: RunConfig,                 # the run's config
     stages = tuple(stages) if stages else None
     bad = [s for s in stages or () if s not in STAGES]
     require(not bad, f"unknown stage {bad[0] if bad else ''!r}; stages: {', '.join(STAGES)}")
-    out = check_out_folder(out)   # a file, or a folder of the user's, is refused before any work
+    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # under torchrun
+    out = check_out_folder(out) if rank == 0 else Path(out)   # rank 0 checks: the others see its writes
     dev = get_device(device)
     up = _check_upstream(upstream, out, stages or STAGES) if upstream is not None else None   # before opening data
     ds, stages = _preflight(cfg, stages, dev)
-    rank, world = int(os.environ.get('RANK', 0)), int(os.environ.get('WORLD_SIZE', 1))   # under torchrun
     made = not out.exists()
     try:
         with run_lock(out) if rank == 0 else contextlib.nullcontext():   # one writer per run folder
